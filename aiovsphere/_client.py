@@ -1,0 +1,469 @@
+"""The client: one call path, ``invoke`` = encode -> transport -> decode.
+
+Concurrency model: one ``asyncio.Semaphore`` bounds the calls in flight (sized with the
+connection pool), so a burst of calls queues in the semaphore rather than in the connector;
+how long calls waited is in :attr:`Client.stats`. Every call runs inside the caller's
+deadline (``timeout=`` and any enclosing ``asyncio.timeout`` / :func:`aiovsphere.timeout`);
+at the deadline the wait, connect or read is cancelled and ``TimeoutError`` raised, and a
+half-read connection is closed rather than returned to the pool.
+
+There is no module state: everything a call needs lives on its client or in context
+variables, so two clients on one loop share nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from aiovsphere._deadline import timeout as _timeout_cm
+from aiovsphere._errors import (
+    HTTPStatusError,
+    InvalidResponseError,
+    ResponseTooLargeError,
+    SoapFault,
+)
+from aiovsphere._versions import choose_version, versions_from_wsdl, versions_from_xml
+from aiovsphere.soap._xml import ResponseSink, XMLRejected
+from aiovsphere.soap.codec import Decoder, Encoder, _Plan
+from aiovsphere.soap.envelope import NotSoap, body_of, fault_from, is_fault
+from aiovsphere.transport.base import HttpRequest, Transport
+from aiovsphere.vim._moref import ManagedObjectReference
+from aiovsphere.vim._schema import MethodInfo, Schema, schema
+
+if TYPE_CHECKING:
+    from aiovsphere._objects import ManagedObject
+    from aiovsphere._session import Session
+    from aiovsphere.vim.types import ServiceContent
+
+__all__ = ["CallStats", "Client"]
+
+log = logging.getLogger("aiovsphere")
+
+SESSION_COOKIE = "vmware_soap_session"
+SERVICE_INSTANCE = ManagedObjectReference("ServiceInstance", "ServiceInstance")
+_NO_RELOGIN = frozenset(
+    {"Login", "LoginByToken", "LoginExtensionByCertificate", "LoginBySSPI", "CloneSession",
+     "Logout", "RetrieveServiceContent", "SessionIsActive"}
+)
+
+
+@dataclass(slots=True)
+class CallStats:
+    """Counters of one client (all seconds).
+
+    ``queued`` calls are waiting for the in-flight semaphore; ``queue_wait_total`` /
+    ``queue_wait_max`` say how long calls waited for it.
+    """
+
+    calls: int = 0
+    failed: int = 0
+    in_flight: int = 0
+    queued: int = 0
+    queue_wait_total: float = 0.0
+    queue_wait_max: float = 0.0
+    relogins: int = 0
+
+
+class _CallSink(ResponseSink):
+    """Parses XML bodies of 200/500 responses; keeps only the head of anything else."""
+
+    __slots__ = ("status", "content_type", "xml")
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(max_bytes)
+        self.status = 0
+        self.content_type = ""
+        self.xml = True
+
+    def start(self, status: int, content_type: str) -> None:
+        self.status = status
+        self.content_type = content_type
+        ct = content_type.lower()
+        self.xml = status in (200, 500) and (not ct or "xml" in ct)
+
+    def feed(self, chunk: bytes) -> None:
+        if self.xml:
+            super().feed(chunk)
+            return
+        self.size += len(chunk)
+        if len(self.head) < self.HEAD:
+            self.head += chunk[: self.HEAD - len(self.head)]
+
+
+class _BytesSink:
+    __slots__ = ("data", "limit", "status")
+
+    def __init__(self, limit: int) -> None:
+        self.data = bytearray()
+        self.limit = limit
+        self.status = 0
+
+    def start(self, status: int, content_type: str) -> None:
+        self.status = status
+
+    def feed(self, chunk: bytes) -> None:
+        if len(self.data) + len(chunk) > self.limit:
+            raise XMLRejected(f"body larger than {self.limit} bytes", too_large=True)
+        self.data += chunk
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    """``"vc.example.com"`` / ``"https://vc/sdk"`` -> (base, sdk url)."""
+    if "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise ValueError(f"not a server URL: {url!r}")
+    base = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path.rstrip("/") or "/sdk"
+    return base, base + path
+
+
+class Client:
+    """An asyncio client of one vCenter or ESXi (the vim25 SOAP API at ``url``).
+
+    Usually made by :func:`aiovsphere.connect`, which also logs in. Holds one
+    ``aiohttp.ClientSession`` (through its transport) and one session cookie.
+
+    Args:
+        url: ``https://vcenter.example.com`` (``/sdk`` is implied) or a full SDK URL.
+        transport: a :class:`~aiovsphere.transport.Transport` (default: aiohttp).
+        insecure: do not verify TLS. Only when asked by name.
+        thumbprint: pin the server certificate (SHA-256 or SHA-1 hex).
+        version: pin the API version (e.g. ``"8.0.3.0"``) instead of negotiating.
+        max_in_flight: calls on the wire at once; later calls queue (also the pool size).
+        timeout: default per-call timeout in seconds (``None``: only enclosing deadlines).
+        max_response_bytes: refuse response bodies larger than this (bytes, decompressed).
+        decode_in_thread_bytes: decode bodies larger than this off the event loop.
+        keepalive: seconds between keep-alive calls (``CurrentTime``); ``None`` for none.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        transport: Transport | None = None,
+        insecure: bool = False,
+        thumbprint: str | None = None,
+        version: str | None = None,
+        max_in_flight: int = 64,
+        timeout: float | None = None,
+        max_response_bytes: int = 512 * 1024 * 1024,
+        decode_in_thread_bytes: int = 1024 * 1024,
+        keepalive: float | None = None,
+        user_agent: str = "aiovsphere/0.1",
+    ) -> None:
+        from aiovsphere._session import Session
+
+        self.base_url, self.sdk_url = _split_url(url)
+        if transport is None:
+            from aiovsphere.transport.http import AiohttpTransport
+
+            transport = AiohttpTransport(
+                limit=max_in_flight, insecure=insecure, thumbprint=thumbprint
+            )
+        self.transport: Transport = transport
+        self.schema: Schema = schema()
+        self._pinned_version = version
+        self.version: str = version or self.schema.versions[-1]
+        self._encoder = Encoder(self.schema, self.schema.version_index(self.version))
+        self._plans: dict[str, _Plan] = {}
+        self._semaphore = asyncio.Semaphore(max_in_flight)
+        self.max_in_flight = max_in_flight
+        self.default_timeout = timeout
+        self.max_response_bytes = max_response_bytes
+        self.decode_in_thread_bytes = decode_in_thread_bytes
+        self.user_agent = user_agent
+        self.stats = CallStats()
+        self._cookie: str | None = None
+        self._content: ServiceContent | None = None
+        self.session: Session = Session(self, keepalive=keepalive)
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "logged in" if self.session.logged_in else "not logged in"
+        return f"<aiovsphere.Client {self.sdk_url} api={self.version} {state}>"
+
+    # ------------------------------------------------------------------ lifecycle
+    async def __aenter__(self) -> Client:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Negotiate the API version and read ServiceContent (no login)."""
+        if self._pinned_version is None:
+            await self._negotiate()
+        content = await self.invoke(SERVICE_INSTANCE, "RetrieveServiceContent")
+        self._content = content
+
+    async def close(self) -> None:
+        """Stop keep-alive, log out if logged in, close the connection pool.
+
+        Safe to call more than once and from any exit path; logout failures are logged,
+        not raised, so the pool is always closed.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self.session.close()
+        finally:
+            await self.transport.close()
+
+    @property
+    def content(self) -> ServiceContent:
+        """The ServiceContent (vim.ServiceInstance.RetrieveServiceContent), read at open."""
+        if self._content is None:
+            raise RuntimeError("client is not open: use `async with` or await open() first")
+        return self._content
+
+    def mo(self, ref: ManagedObjectReference | str, value: str | None = None) -> ManagedObject:
+        """A proxy whose attributes are the managed object's methods.
+
+        ``client.mo(ref)`` or ``client.mo("VirtualMachine", "vm-42")``;
+        ``await client.mo(vm).PowerOnVM_Task()``.
+        """
+        from aiovsphere._objects import ManagedObject
+
+        if isinstance(ref, str):
+            if value is None:
+                raise TypeError("mo(type, value) needs both")
+            ref = ManagedObjectReference(ref, value)
+        return ManagedObject(self, ref)
+
+    @property
+    def service_instance(self) -> ManagedObject:
+        return self.mo(SERVICE_INSTANCE)
+
+    # ------------------------------------------------------------------ version
+    async def _negotiate(self) -> None:
+        offered: list[str] = []
+        for name, parse in (
+            ("vimServiceVersions.xml", versions_from_xml),
+            ("vimService.wsdl", versions_from_wsdl),
+        ):
+            status, body = await self._get(f"{self.sdk_url}/{name}")
+            if status == 200:
+                offered = parse(body)
+                if offered:
+                    break
+        chosen = choose_version(self.schema, offered) if offered else None
+        if chosen is None:
+            # Neither document was usable: ask the server itself, in the oldest dialect.
+            self._set_version(self.schema.versions[self.schema.version_index("5.5")])
+            content = await self.invoke(SERVICE_INSTANCE, "RetrieveServiceContent")
+            api = content.about.apiVersion
+            try:
+                chosen = self.schema.versions[self.schema.version_index(api)]
+            except KeyError:
+                chosen = "5.5"
+        self._set_version(chosen)
+        log.debug("API version %s (server offered %s)", chosen, offered[:5])
+
+    def _set_version(self, version: str) -> None:
+        self.version = version
+        self._encoder = Encoder(self.schema, self.schema.version_index(version))
+
+    async def _get(self, url: str) -> tuple[int, bytes]:
+        sink = _BytesSink(4 * 1024 * 1024)
+        request = HttpRequest("GET", url, {"User-Agent": self.user_agent}, b"", "GET")
+        try:
+            async with _timeout_cm(self.default_timeout):
+                async with self._semaphore:
+                    response = await self.transport.request(request, sink)
+        except XMLRejected:
+            return 0, b""
+        return response.status, bytes(sink.data)
+
+    # ------------------------------------------------------------------ calls
+    def method_info(self, ref: ManagedObjectReference, name: str) -> MethodInfo:
+        """Schema entry for ``ref.<name>``; ``AttributeError`` if there is no such method."""
+        try:
+            return self.schema.method(ref.type, name)
+        except KeyError:
+            pass
+        if not self.schema.is_managed(ref.type):
+            # A managed type this schema lacks: find the method by name.
+            info = self.schema.find_method(name)
+            if info is not None:
+                return info
+        raise AttributeError(f"{ref.type} has no method {name!r} in vim25")
+
+    async def invoke(
+        self,
+        ref: ManagedObjectReference | ManagedObject,
+        method: str,
+        /,
+        *,
+        timeout: float | None = None,
+        args: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> Any:
+        """Call ``method`` on the managed object ``ref`` and return the typed result.
+
+        ``params`` are the method's parameters by their API names (``args={...}`` for a
+        parameter literally named ``timeout``). They are checked against the schema before
+        anything is sent (:class:`~aiovsphere.EncodeError`). Returns the decoded return
+        value (a tuple for array returns, ``None`` for void).
+
+        Raises:
+            aiovsphere.faults.<Fault>: the server's SOAP fault.
+            TimeoutError: ``timeout`` seconds (or an enclosing deadline) passed.
+            aiovsphere.TransportError: connection, HTTP status or invalid response.
+        """
+        ref = getattr(ref, "ref", ref)
+        assert isinstance(ref, ManagedObjectReference)
+        info = self.method_info(ref, method)
+        if args:
+            params = {**args, **params}
+        body = self._encoder.call(info, ref, params)
+        generation = self.session.generation
+        try:
+            return await self._call(info, body, timeout)
+        except SoapFault as exc:
+            if (
+                exc.fault_name != "NotAuthenticated"
+                or info.name in _NO_RELOGIN
+                or not await self.session.relogin_after(generation)
+            ):
+                raise
+        # Re-encode: nothing in the body depends on the session, but keep it simple & safe.
+        return await self._call(info, body, timeout)
+
+    async def _call(self, info: MethodInfo, body: bytes, timeout: float | None) -> Any:
+        stats = self.stats
+        stats.calls += 1
+        headers = {
+            "Content-Type": "text/xml; charset=utf-8",
+            "SOAPAction": f'"urn:vim25/{self.version}"',
+            "User-Agent": self.user_agent,
+        }
+        if self._cookie is not None:
+            headers["Cookie"] = f"{SESSION_COOKIE}={self._cookie}"
+        request = HttpRequest("POST", self.sdk_url, headers, body, info.name)
+        sink = _CallSink(self.max_response_bytes)
+        try:
+            async with _timeout_cm(timeout if timeout is not None else self.default_timeout):
+                stats.queued += 1
+                queued_at = time.monotonic()
+                try:
+                    await self._semaphore.acquire()
+                finally:
+                    stats.queued -= 1
+                waited = time.monotonic() - queued_at
+                stats.queue_wait_total += waited
+                if waited > stats.queue_wait_max:
+                    stats.queue_wait_max = waited
+                stats.in_flight += 1
+                try:
+                    response = await self.transport.request(request, sink)
+                finally:
+                    stats.in_flight -= 1
+                    self._semaphore.release()
+                self._take_cookie(response.set_cookies)
+                root = self._finish(info, sink)
+                element = body_of(root)
+                decoder = Decoder(self.schema)
+                decoder._plans = self._plans
+                if is_fault(element):
+                    raise fault_from(element, decoder, info.name)
+                if sink.size > self.decode_in_thread_bytes:
+                    return await asyncio.to_thread(decoder.returnval, element, info)
+                return decoder.returnval(element, info)
+        except XMLRejected as exc:
+            stats.failed += 1
+            if exc.too_large:
+                raise ResponseTooLargeError(self.max_response_bytes, method=info.name,
+                                            url=self.sdk_url) from None
+            raise InvalidResponseError(exc.reason, sink.head, status=sink.status or None,
+                                       method=info.name, url=self.sdk_url) from None
+        except NotSoap as exc:
+            stats.failed += 1
+            raise InvalidResponseError(str(exc), sink.head, status=sink.status,
+                                       method=info.name, url=self.sdk_url) from None
+        except BaseException:
+            stats.failed += 1
+            raise
+
+    def _finish(self, info: MethodInfo, sink: _CallSink) -> Any:
+        if sink.status not in (200, 500):
+            raise HTTPStatusError(sink.status, sink.head, method=info.name, url=self.sdk_url)
+        if not sink.xml:
+            raise InvalidResponseError(
+                f"content type {sink.content_type!r} is not XML", sink.head,
+                status=sink.status, method=info.name, url=self.sdk_url,
+            )
+        return sink.close()
+
+    def _take_cookie(self, set_cookies: tuple[str, ...]) -> None:
+        for header in set_cookies:
+            if SESSION_COOKIE not in header:
+                continue  # an unrelated cookie never displaces the session cookie
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(header)
+            except CookieError:
+                continue
+            morsel = jar.get(SESSION_COOKIE)
+            if morsel is not None and morsel.value:
+                self._cookie = morsel.coded_value
+
+    # ------------------------------------------------------------------ properties
+    async def get_properties(
+        self,
+        obj: ManagedObjectReference | ManagedObject,
+        paths: list[str] | tuple[str, ...],
+        *,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Read ``paths`` of one object (vim.PropertyCollector.RetrievePropertiesEx).
+
+        Returns ``{path: value}``; a path the server reports unset is absent. A path in the
+        object's ``missingSet`` raises that fault (e.g. ``faults.NoPermission``).
+        """
+        from aiovsphere.vim import types as t
+
+        ref = getattr(obj, "ref", obj)
+        assert isinstance(ref, ManagedObjectReference)
+        spec = t.PropertyFilterSpec(
+            objectSet=(t.ObjectSpec(obj=ref, skip=False),),
+            propSet=(t.PropertySpec(type=ref.type, pathSet=tuple(paths), all=False),),
+        )
+        result = await self.invoke(
+            self.content.propertyCollector,
+            "RetrievePropertiesEx",
+            specSet=(spec,),
+            options=t.RetrieveOptions(),
+            timeout=timeout,
+        )
+        out: dict[str, Any] = {}
+        if result is None:
+            return out
+        for content in result.objects:
+            for missing in content.missingSet:
+                fault = missing.fault.fault if missing.fault is not None else None
+                from aiovsphere.faults import fault_class
+
+                name = type(fault).__name__ if fault is not None else "MethodFault"
+                raise fault_class(name)(
+                    f"property {missing.path!r} of {ref}", fault=fault, fault_name=name,
+                    method="RetrievePropertiesEx",
+                )
+            for prop in content.propSet:
+                out[prop.name] = prop.val
+        if result.token is not None:
+            await self.invoke(self.content.propertyCollector, "CancelRetrievePropertiesEx",
+                              token=result.token)
+        return out
+
+

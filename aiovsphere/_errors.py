@@ -1,0 +1,214 @@
+"""aiovsphere's exception tree.
+
+::
+
+    VSphereError
+    ├── SoapFault                 a server fault; aiovsphere.faults.MethodFault and its tree
+    ├── TransportError            the exchange failed below SOAP
+    │   ├── ConnectError          no connection (refused, DNS, TLS handshake, pinning)
+    │   ├── HTTPStatusError       an HTTP status other than 200/500 (proxy pages, 502/503)
+    │   ├── InvalidResponseError  not a SOAP response: bad XML, HTML, wrong content type
+    │   └── ResponseTooLargeError the body passed the configured cap (refused while streaming)
+    ├── EncodeError (ValueError)  a request argument does not fit the schema; nothing was sent
+    │   └── VersionError          a property newer than the negotiated API version
+    ├── DecodeError               a well-formed response whose values do not fit the schema
+    └── CollectorInUseError       a second concurrent wait on one PropertyCollector
+
+Timeouts raise the built-in ``TimeoutError`` (``asyncio.timeout`` semantics).
+Messages name the SOAP method and never contain passwords or session cookies: response
+excerpts pass through :func:`redact` first.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aiovsphere.vim._base import DataObject
+    from aiovsphere.vim._moref import ManagedObjectReference
+
+__all__ = [
+    "CollectorInUseError",
+    "ConnectError",
+    "DecodeError",
+    "EncodeError",
+    "HTTPStatusError",
+    "InvalidResponseError",
+    "ResponseTooLargeError",
+    "SoapFault",
+    "TransportError",
+    "VSphereError",
+    "VersionError",
+    "redact",
+]
+
+_EXCERPT = 300
+
+_SECRET_PATTERNS = [
+    # XML elements that carry secrets in vim25 bodies.
+    re.compile(
+        rb"(<(?:[\w-]+:)?(?:password|newPassword|oldPassword|sessionId|cloneTicket|"
+        rb"token|samlToken|ticket|secret|key)\b[^>]*>)(.*?)(</)",
+        re.I | re.S,
+    ),
+    # Cookie-ish pairs.
+    re.compile(rb"(vmware_soap_session\s*=\s*\"?)([^\";\s<]+)", re.I),
+    re.compile(rb"(<(?:[\w-]+:)?Assertion\b.*?>)(.*)(</(?:[\w-]+:)?Assertion>)", re.S),
+]
+
+
+def redact(body: bytes, limit: int = _EXCERPT) -> str:
+    """The start of ``body`` as text, with secrets replaced by ``***``."""
+    head = body[: limit * 4]
+    for pat in _SECRET_PATTERNS:
+        head = pat.sub(lambda m: m.group(1) + b"***" + (m.group(3) if m.lastindex == 3 else b""),
+                       head)
+    text = head.decode("utf-8", "replace")
+    return text[:limit] + ("..." if len(body) > limit else "")
+
+
+class VSphereError(Exception):
+    """Base of every error aiovsphere raises on purpose."""
+
+
+class TransportError(VSphereError):
+    """The HTTP exchange for ``method`` failed or did not carry a SOAP response."""
+
+    def __init__(self, message: str, *, method: str | None = None, url: str | None = None) -> None:
+        self.method = method
+        self.url = url
+        where = f"{method}: " if method else ""
+        super().__init__(f"{where}{message}")
+
+
+class ConnectError(TransportError):
+    """No connection to the server (refused, reset, DNS, TLS verification or pinning)."""
+
+
+class HTTPStatusError(TransportError):
+    """The server (or a proxy) answered with an HTTP status other than 200 or 500."""
+
+    def __init__(
+        self, status: int, body: bytes, *, method: str | None = None, url: str | None = None
+    ) -> None:
+        self.status = status
+        self.excerpt = redact(body)
+        super().__init__(f"HTTP {status}; body starts: {self.excerpt!r}", method=method, url=url)
+
+
+class InvalidResponseError(TransportError):
+    """The body is not a SOAP envelope: invalid or truncated XML, HTML, wrong content type."""
+
+    def __init__(
+        self,
+        reason: str,
+        body: bytes = b"",
+        *,
+        status: int | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.status = status
+        self.excerpt = redact(body)
+        status_text = f"HTTP {status}, " if status is not None else ""
+        super().__init__(
+            f"invalid response ({status_text}{reason}); body starts: {self.excerpt!r}",
+            method=method,
+            url=url,
+        )
+
+
+class ResponseTooLargeError(TransportError):
+    """The response body passed ``max_response_bytes``; reading stopped there."""
+
+    def __init__(self, limit: int, *, method: str | None = None, url: str | None = None) -> None:
+        self.limit = limit
+        super().__init__(f"response body larger than {limit} bytes", method=method, url=url)
+
+
+class EncodeError(VSphereError, ValueError):
+    """A request value does not fit the schema (wrong type, missing required, bad string).
+
+    Raised before anything is sent. ``path`` locates the value, e.g. ``spec.deviceChange[0]``.
+    """
+
+    def __init__(self, message: str, *, method: str | None = None, path: str = "") -> None:
+        self.method = method
+        self.path = path
+        where = " ".join(x for x in (method, path) if x)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class VersionError(EncodeError):
+    """A property or method is newer than the API version negotiated with the server."""
+
+
+class DecodeError(VSphereError):
+    """A response value does not fit its declared type (e.g. ``int`` text that is not a number)."""
+
+    def __init__(self, message: str, *, method: str | None = None, path: str = "") -> None:
+        self.method = method
+        self.path = path
+        where = " ".join(x for x in (method, path) if x)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class CollectorInUseError(VSphereError):
+    """A second concurrent WaitForUpdatesEx on one PropertyCollector was refused."""
+
+
+class SoapFault(VSphereError):
+    """A SOAP fault from the server. Concrete classes live in :mod:`aiovsphere.faults`.
+
+    Attributes:
+        fault: the decoded fault data object (e.g. ``types.InvalidLogin``), or ``None`` when
+            the server sent no detail.
+        fault_name: the wire name of the fault type, as sent (kept for unknown faults).
+        faultstring: the SOAP ``faultstring`` (may be empty).
+        localized_message: the first ``faultMessage`` text or ``msg`` the fault carries.
+        method: the SOAP method that failed.
+        task: the Task moref, when the fault came from a task's ``info.error``.
+    """
+
+    def __init__(
+        self,
+        faultstring: str = "",
+        *,
+        fault: DataObject | None = None,
+        fault_name: str | None = None,
+        method: str | None = None,
+        task: ManagedObjectReference | None = None,
+    ) -> None:
+        self.fault = fault
+        self.fault_name = fault_name or (type(fault).__name__ if fault is not None else "")
+        self.faultstring = faultstring
+        self.method = method
+        self.task = task
+        self.localized_message = _localized(fault) or faultstring
+        text = faultstring or self.localized_message or self.fault_name
+        where = f"{method}: " if method else ""
+        super().__init__(f"{where}{self.fault_name or 'fault'}: {text}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_fault,
+            (type(self), self.faultstring, self.fault, self.fault_name, self.method, self.task),
+        )
+
+
+def _rebuild_fault(cls: type[SoapFault], *args: Any) -> SoapFault:
+    faultstring, fault, fault_name, method, task = args
+    return cls(faultstring, fault=fault, fault_name=fault_name, method=method, task=task)
+
+
+def _localized(fault: Any) -> str:
+    if fault is None:
+        return ""
+    for message in getattr(fault, "faultMessage", None) or ():
+        text = getattr(message, "message", None)
+        if text:
+            return str(text)
+    msg = getattr(fault, "msg", None)
+    return str(msg) if msg else ""

@@ -1,0 +1,177 @@
+"""Session lifecycle: login, logout on every exit path, single-flight re-login, keep-alive.
+
+Re-login rule: when calls fail with NotAuthenticated, exactly one of them re-logs in (an
+``asyncio.Lock`` and a generation counter), and only after checking that the session is
+really gone (reading ``SessionManager.currentSession``): a NotAuthenticated that is about
+permissions, with the session still alive, is raised to the caller instead of starting a
+login storm. Each failed call then retries once.
+
+Credentials for re-login are held in a private object whose repr hides the password; the
+session cookie lives on the client, never in reprs, logs or exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from aiovsphere._errors import SoapFault, VSphereError
+
+if TYPE_CHECKING:
+    from aiovsphere._client import Client
+    from aiovsphere.vim.types import UserSession
+
+__all__ = ["Session"]
+
+log = logging.getLogger("aiovsphere.session")
+
+_LOGOUT_TIMEOUT = 10.0
+
+
+class _Credentials:
+    __slots__ = ("locale", "password", "user")
+
+    def __init__(self, user: str, password: str, locale: str | None) -> None:
+        self.user = user
+        self.password = password
+        self.locale = locale
+
+    def __repr__(self) -> str:
+        return f"<credentials user={self.user!r} password=***>"
+
+
+class Session:
+    """The login state of one :class:`~aiovsphere.Client` (``client.session``)."""
+
+    def __init__(self, client: Client, *, keepalive: float | None = None) -> None:
+        self._client = client
+        self._credentials: _Credentials | None = None
+        self._lock = asyncio.Lock()
+        self.generation = 0
+        """Incremented by every (re-)login; calls compare it to avoid a second re-login."""
+        self.user_session: UserSession | None = None
+        self.logins = 0
+        self._keepalive_interval = keepalive
+        self._keepalive_task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        who = self.user_session.userName if self.user_session else None
+        return f"<Session user={who!r} generation={self.generation}>"
+
+    @property
+    def logged_in(self) -> bool:
+        return self.user_session is not None
+
+    # ------------------------------------------------------------------ login / logout
+    async def login(self, user: str, password: str, locale: str | None = None) -> UserSession:
+        """vim.SessionManager.Login. Raises ``faults.InvalidLogin`` for bad credentials."""
+        self._credentials = _Credentials(user, password, locale)
+        async with self._lock:
+            return await self._login()
+
+    async def _login(self) -> UserSession:
+        creds = self._credentials
+        assert creds is not None
+        client = self._client
+        session = await client.invoke(
+            client.content.sessionManager, "Login",
+            userName=creds.user, password=creds.password, locale=creds.locale,
+        )
+        self._logged_in(session)
+        return session  # type: ignore[no-any-return]
+
+    def _logged_in(self, session: UserSession) -> None:
+        self.user_session = session
+        self.generation += 1
+        self.logins += 1
+        if self._keepalive_interval and self._keepalive_task is None:
+            self._keepalive_task = asyncio.create_task(self._keepalive(),
+                                                       name="aiovsphere-keepalive")
+
+    async def login_by_clone_ticket(self, ticket: str) -> UserSession:
+        """vim.SessionManager.CloneSession: join a session another process acquired."""
+        client = self._client
+        self._credentials = None  # a ticket works once: no re-login possible
+        async with self._lock:
+            session = await client.invoke(client.content.sessionManager, "CloneSession",
+                                          cloneTicket=ticket)
+            self._logged_in(session)
+        return session  # type: ignore[no-any-return]
+
+    async def acquire_clone_ticket(self) -> str:
+        """vim.SessionManager.AcquireCloneTicket: a one-time ticket for another process."""
+        client = self._client
+        ticket = await client.invoke(client.content.sessionManager, "AcquireCloneTicket")
+        return str(ticket)
+
+    async def logout(self) -> None:
+        """vim.SessionManager.Logout (no-op if not logged in)."""
+        if self.user_session is None:
+            return
+        client = self._client
+        self.user_session = None
+        self._credentials = None
+        try:
+            await client.invoke(client.content.sessionManager, "Logout")
+        finally:
+            client._cookie = None
+
+    async def close(self) -> None:
+        """Stop keep-alive and log out; errors are logged, not raised."""
+        task, self._keepalive_task = self._keepalive_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])  # never raises the task's own outcome
+        if self.user_session is None:
+            return
+        try:
+            async with asyncio.timeout(_LOGOUT_TIMEOUT):
+                await self.logout()
+        except (VSphereError, OSError, TimeoutError) as exc:
+            log.warning("logout failed: %s", type(exc).__name__)
+
+    # ------------------------------------------------------------------ re-login
+    async def relogin_after(self, failed_generation: int) -> bool:
+        """Called by a call that got NotAuthenticated; True if it should retry once.
+
+        Single flight: the first caller re-logs in; calls that failed under the same
+        generation wait for it and retry; a call whose generation is already stale just
+        retries.
+        """
+        if self._credentials is None:
+            return False
+        async with self._lock:
+            if self.generation != failed_generation:
+                return True  # somebody else re-logged in meanwhile
+            if await self._session_alive():
+                return False  # permission-scoped NotAuthenticated: do not re-login
+            log.info("session lost; logging in again")
+            self._client.stats.relogins += 1
+            self._client._cookie = None
+            await self._login()
+            return True
+
+    async def _session_alive(self) -> bool:
+        client = self._client
+        try:
+            props = await client.get_properties(client.content.sessionManager,
+                                                ["currentSession"])
+        except SoapFault as exc:
+            if exc.fault_name == "NotAuthenticated":
+                return False
+            raise
+        return props.get("currentSession") is not None
+
+    # ------------------------------------------------------------------ keep-alive
+    async def _keepalive(self) -> None:
+        interval = self._keepalive_interval
+        assert interval
+        client = self._client
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await client.invoke(client.service_instance.ref, "CurrentTime",
+                                    timeout=max(interval, 10.0))
+            except (VSphereError, OSError, TimeoutError) as exc:
+                log.warning("keep-alive call failed: %s", type(exc).__name__)

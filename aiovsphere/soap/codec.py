@@ -1,0 +1,612 @@
+"""Values <-> vim25 XML, driven by the generated schema.
+
+:class:`Encoder` writes a document/literal request body for one method call;
+:class:`Decoder` turns parsed response elements into typed values. Both are pure: bytes and
+lxml elements in, values out. Errors are typed (:class:`~aiovsphere.EncodeError`,
+:class:`~aiovsphere.DecodeError`) and name the method and the path of the offending value.
+
+Wire rules, as vSphere servers apply them:
+
+* Properties are written in schema order, base type first (the WSDL uses ``xsd:sequence``).
+* ``xsi:type`` is written wherever the value's type differs from the declared one (a subtype,
+  or any value in an ``anyType`` position); arrays are repeated elements, and an array in an
+  ``anyType`` position is an ``ArrayOfX`` wrapper whose items are ``<X>`` elements.
+* ``xsi:type`` values are resolved by namespace URI, whatever the prefix.
+* A moref is ``<e type="VirtualMachine">vm-42</e>``; the plain ``type`` attribute is the
+  managed type, ``xsi:type`` (if present, in any order) is ``ManagedObjectReference``.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from lxml import etree
+
+from aiovsphere._errors import DecodeError, EncodeError, VersionError
+from aiovsphere.soap._datetime import format_datetime, parse_datetime
+from aiovsphere.vim import types as _types
+from aiovsphere.vim._base import DataObject
+from aiovsphere.vim._moref import ManagedObjectReference
+from aiovsphere.vim._schema import XSD_TYPES, MethodInfo, PropInfo, Schema
+from aiovsphere.vim.anytype import AnyArray, wrap, xsd_type_of
+
+__all__ = ["NS_SOAPENV", "NS_VIM", "NS_XSD", "NS_XSI", "Decoder", "Encoder", "escape_text"]
+
+NS_VIM = "urn:vim25"
+NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+NS_XSD = "http://www.w3.org/2001/XMLSchema"
+NS_SOAPENV = "http://schemas.xmlsoap.org/soap/envelope/"
+XSI_TYPE = "{%s}type" % NS_XSI
+
+# Characters XML 1.0 cannot carry at all (even escaped).
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_INT_RANGES = {
+    "byte": (-(2**7), 2**7 - 1),
+    "short": (-(2**15), 2**15 - 1),
+    "int": (-(2**31), 2**31 - 1),
+    "long": (-(2**63), 2**63 - 1),
+}
+
+
+def escape_text(value: str, *, attribute: bool = False) -> str:
+    """Escape a string for XML text (or an attribute value).
+
+    ``\\r`` is written as ``&#13;`` so it survives XML line-end normalisation.
+    Raises ``ValueError`` for characters XML cannot carry (control characters, lone
+    surrogates, U+FFFE/U+FFFF).
+    """
+    bad = _ILLEGAL.search(value)
+    if bad is not None:
+        raise ValueError(
+            f"character U+{ord(bad.group()):04X} at offset {bad.start()} cannot be sent in XML"
+        )
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    if attribute:
+        value = value.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+    return value
+
+
+def _format_float(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "INF" if value > 0 else "-INF"
+    return repr(float(value))
+
+
+class Encoder:
+    """Encode method calls for one negotiated API version.
+
+    ``version`` is an index into :attr:`Schema.versions`; members newer than it are refused
+    with :class:`~aiovsphere.VersionError` rather than sent.
+    """
+
+    def __init__(self, schema: Schema, version: int) -> None:
+        self.schema = schema
+        self.version = version
+        self.method = ""
+
+    # ------------------------------------------------------------------ entry point
+    def call(
+        self, method: MethodInfo, this: ManagedObjectReference, args: Mapping[str, Any]
+    ) -> bytes:
+        """The SOAP envelope for ``this.<method>(**args)`` as UTF-8 bytes."""
+        self.method = method.name
+        if method.version > self.version:
+            raise VersionError(
+                f"needs API {self.schema.versions[method.version]}, "
+                f"the session speaks {self.schema.versions[self.version]}",
+                method=method.name,
+            )
+        known = {p.prop.attr: p.prop for p in method.params}
+        known.update({p.prop.name: p.prop for p in method.params})
+        unexpected = [k for k in args if k not in known]
+        if unexpected:
+            raise EncodeError(
+                f"unexpected argument(s) {', '.join(sorted(unexpected))}; "
+                f"{method.owner}.{method.name} takes "
+                f"{', '.join(p.prop.name for p in method.params) or 'no arguments'}",
+                method=method.name,
+            )
+        out: list[str] = [
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            f'<soapenv:Envelope xmlns:soapenv="{NS_SOAPENV}" xmlns:xsd="{NS_XSD}" '
+            f'xmlns:xsi="{NS_XSI}"><soapenv:Body><{method.name} xmlns="{NS_VIM}">'
+        ]
+        self._moref(out, "_this", this, "ManagedObject", "_this", declare=False)
+        for param in method.params:
+            p = param.prop
+            value = args.get(p.attr, args.get(p.name))
+            self._member(out, p, value, p.name)
+        out.append(f"</{method.name}></soapenv:Body></soapenv:Envelope>")
+        return "".join(out).encode("utf-8")
+
+    # ------------------------------------------------------------------ helpers
+    def _fail(self, message: str, path: str) -> EncodeError:
+        return EncodeError(message, method=self.method, path=path)
+
+    def _member(self, out: list[str], p: PropInfo, value: Any, path: str) -> None:
+        if value is None or (p.array and isinstance(value, (tuple, list)) and not value):
+            if not p.optional:
+                raise self._fail("is required", path)
+            return
+        if p.version > self.version:
+            raise VersionError(
+                f"was added in API {self.schema.versions[p.version]}; "
+                f"the session speaks {self.schema.versions[self.version]}",
+                method=self.method,
+                path=path,
+            )
+        if p.array:
+            if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+                raise self._fail(f"expects a sequence of {p.type}, got {type(value).__name__}",
+                                 path)
+            for i, item in enumerate(value):
+                if item is None:
+                    raise self._fail("array items cannot be None", f"{path}[{i}]")
+                self._item(out, p.name, item, p.type, p.kind, f"{path}[{i}]")
+        else:
+            self._item(out, p.name, value, p.type, p.kind, path)
+
+    def _item(self, out: list[str], tag: str, value: Any, type_: str, kind: str,
+              path: str) -> None:
+        if kind == "xsd":
+            out.append(f"<{tag}>{self._xsd_text(type_, value, path)}</{tag}>")
+        elif kind == "enum":
+            out.append(f"<{tag}>{self._enum_text(type_, value, path)}</{tag}>")
+        elif kind == "moref":
+            self._moref(out, tag, value, type_, path, declare=False)
+        elif kind == "data":
+            self._data(out, tag, value, type_, path)
+        else:
+            self._any(out, tag, value, path)
+
+    def _xsd_text(self, type_: str, value: Any, path: str) -> str:
+        if type_ in ("string", "anyURI"):
+            if not isinstance(value, str):
+                raise self._fail(f"expects str, got {type(value).__name__}", path)
+            try:
+                return escape_text(value.value if isinstance(value, Enum) else value)
+            except ValueError as exc:
+                raise self._fail(str(exc), path) from None
+        if type_ == "boolean":
+            if not isinstance(value, bool):
+                raise self._fail(f"expects bool, got {type(value).__name__}", path)
+            return "true" if value else "false"
+        if type_ in _INT_RANGES:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise self._fail(f"expects int ({type_}), got {type(value).__name__}", path)
+            lo, hi = _INT_RANGES[type_]
+            if not lo <= value <= hi:
+                raise self._fail(f"{value} is out of range for xsd:{type_}", path)
+            return str(int(value))
+        if type_ in ("float", "double"):
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise self._fail(f"expects float, got {type(value).__name__}", path)
+            return _format_float(value)
+        if type_ == "dateTime":
+            if not isinstance(value, datetime):
+                raise self._fail(f"expects datetime, got {type(value).__name__}", path)
+            return format_datetime(value)
+        if type_ == "base64Binary":
+            if not isinstance(value, (bytes, bytearray, memoryview)):
+                raise self._fail(f"expects bytes, got {type(value).__name__}", path)
+            return base64.b64encode(bytes(value)).decode("ascii")
+        raise self._fail(f"cannot encode xsd:{type_}", path)
+
+    def _enum_text(self, type_: str, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise self._fail(f"expects a {type_} value (str), got {type(value).__name__}", path)
+        text = value.value if isinstance(value, Enum) else value
+        if text not in self.schema.enums[type_]:
+            raise self._fail(
+                f"{text!r} is not a {type_} value "
+                f"({', '.join(self.schema.enums[type_][:8])}...)",
+                path,
+            )
+        return escape_text(text)
+
+    def _moref(self, out: list[str], tag: str, value: Any, type_: str, path: str,
+               declare: bool) -> None:
+        ref = getattr(value, "ref", value)  # a bound managed-object proxy works too
+        if not isinstance(ref, ManagedObjectReference):
+            raise self._fail(
+                f"expects a ManagedObjectReference ({type_}), got {type(value).__name__}", path
+            )
+        mtype = ref.type
+        if (
+            type_ not in ("ManagedObject", "ManagedObjectReference")
+            and self.schema.is_managed(mtype)
+            and not self.schema.is_subtype(mtype, type_)
+        ):
+            raise self._fail(f"expects a {type_} moref, got {mtype}", path)
+        try:
+            attrs = f' type="{escape_text(mtype, attribute=True)}"'
+            if ref.serverGuid:
+                attrs += f' serverGuid="{escape_text(ref.serverGuid, attribute=True)}"'
+            text = escape_text(ref.value)
+        except ValueError as exc:
+            raise self._fail(str(exc), path) from None
+        xsi = ' xsi:type="ManagedObjectReference"' if declare else ""
+        out.append(f"<{tag}{xsi}{attrs}>{text}</{tag}>")
+
+    def _data(self, out: list[str], tag: str, value: Any, declared: str, path: str,
+              force_xsi: bool = False) -> None:
+        if not isinstance(value, DataObject):
+            raise self._fail(f"expects {declared}, got {type(value).__name__}", path)
+        cls = type(value)
+        known = cls
+        while not known.__vim_known__:
+            known = known.__mro__[1]  # the nearest known base
+        wire = cls.__name__
+        if known is not cls and value.__pydantic_extra__:
+            raise self._fail(
+                f"cannot send a {wire} (a type this schema lacks) that carries properties "
+                f"it cannot encode: {', '.join(value.__pydantic_extra__)}",
+                path,
+            )
+        if declared != "DataObject" and not self.schema.is_subtype(known.__name__, declared):
+            raise self._fail(f"expects {declared}, got {wire}", path)
+        if known.__name__ != "DataObject" and self.schema.data(known.__name__).version > (
+            self.version
+        ):
+            raise VersionError(
+                f"{wire} was added in API "
+                f"{self.schema.versions[self.schema.data(known.__name__).version]}",
+                method=self.method,
+                path=path,
+            )
+        xsi = f' xsi:type="{wire}"' if (force_xsi or wire != declared) else ""
+        out.append(f"<{tag}{xsi}>")
+        d = value.__dict__
+        for p in self.schema.data(known.__name__).all:
+            self._member(out, p, d.get(p.attr), f"{path}.{p.name}")
+        out.append(f"</{tag}>")
+
+    def _any(self, out: list[str], tag: str, value: Any, path: str) -> None:
+        explicit = xsd_type_of(value)
+        if explicit is not None:
+            out.append(
+                f'<{tag} xsi:type="xsd:{explicit}">{self._xsd_text(explicit, value, path)}'
+                f"</{tag}>"
+            )
+            return
+        xsd = _plain_xsd(value)
+        if xsd is not None:
+            out.append(f'<{tag} xsi:type="xsd:{xsd}">{self._xsd_text(xsd, value, path)}</{tag}>')
+        elif isinstance(value, ManagedObjectReference) or isinstance(
+            getattr(value, "ref", None), ManagedObjectReference
+        ):
+            self._moref(out, tag, value, "ManagedObject", path, declare=True)
+        elif isinstance(value, DataObject):
+            self._data(out, tag, value, "DataObject", path, force_xsi=True)
+        elif isinstance(value, (tuple, list)):
+            item_type = value.item_type if isinstance(value, AnyArray) else self._infer(value, path)
+            kind = self.schema.kind(item_type) if item_type != "ManagedObjectReference" else "moref"
+            out.append(f'<{tag} xsi:type="{self.schema.array_wrapper(item_type)}">')
+            for i, item in enumerate(value):
+                self._item(out, item_type, item, item_type, kind, f"{path}[{i}]")
+            out.append(f"</{tag}>")
+        else:
+            raise self._fail(f"cannot send a {type(value).__name__} as xsd:anyType", path)
+
+    def _infer(self, items: list[Any] | tuple[Any, ...], path: str) -> str:
+        if not items:
+            raise self._fail(
+                "an empty array in an anyType position needs its item type: "
+                "use aiovsphere.vim.anytype.AnyArray('string', ())",
+                path,
+            )
+        kinds = set()
+        for item in items:
+            explicit = xsd_type_of(item)
+            if explicit is not None:
+                kinds.add(explicit)
+            elif (xsd := _plain_xsd(item)) is not None:
+                kinds.add(xsd)
+            elif isinstance(item, ManagedObjectReference):
+                kinds.add("ManagedObjectReference")
+            elif isinstance(item, DataObject):
+                kinds.add(type(item).__name__)
+            else:
+                raise self._fail(f"cannot send a {type(item).__name__} in an array", path)
+        if len(kinds) != 1:
+            raise self._fail(
+                f"array items of mixed types ({', '.join(sorted(kinds))}); "
+                "use aiovsphere.vim.anytype.AnyArray(item_type, items)",
+                path,
+            )
+        return kinds.pop()
+
+
+def _plain_xsd(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "long"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (bytes, bytearray)):
+        return "base64Binary"
+    if isinstance(value, datetime):
+        return "dateTime"
+    return None
+
+
+# ============================================================================ decoding
+
+
+def _text(el: etree._Element) -> str:
+    t = el.text
+    return t if t is not None else ""
+
+
+def _bool(text: str) -> bool:
+    t = text.strip()
+    if t in ("true", "1"):
+        return True
+    if t in ("false", "0"):
+        return False
+    raise ValueError(f"not an xsd:boolean: {text[:40]!r}")
+
+
+def _b64(text: str) -> bytes:
+    return base64.b64decode("".join(text.split()), validate=True)
+
+
+_XSD_PARSE: dict[str, Callable[[str], Any]] = {
+    "string": str,
+    "anyURI": str,
+    "boolean": _bool,
+    "byte": int,
+    "short": int,
+    "int": int,
+    "long": int,
+    "float": float,
+    "double": float,
+    "dateTime": parse_datetime,
+    "base64Binary": _b64,
+}
+
+_new_moref = ManagedObjectReference.__new__
+_setattr = object.__setattr__
+
+
+def make_moref(type_: str, value: str, guid: str | None = None) -> ManagedObjectReference:
+    """Build a moref without validation (decoder fast path)."""
+    ref = _new_moref(ManagedObjectReference)
+    _setattr(ref, "__dict__", {"type": type_, "value": value, "serverGuid": guid})
+    _setattr(ref, "__pydantic_fields_set__", {"type", "value"})
+    _setattr(ref, "__pydantic_extra__", None)
+    _setattr(ref, "__pydantic_private__", None)
+    return ref
+
+
+class _Plan:
+    """How to decode the children of one data type: tag -> member, and the class."""
+
+    __slots__ = ("cls", "members", "name")
+
+    def __init__(self, cls: type[DataObject], members: dict[str, PropInfo], name: str) -> None:
+        self.cls = cls
+        self.members = members
+        self.name = name
+
+
+class Decoder:
+    """Decode vim25 elements into typed values. One per client (it caches plans)."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self._plans: dict[str, _Plan] = {}
+        self.method = ""
+
+    # ------------------------------------------------------------------ entry points
+    def returnval(self, body_child: etree._Element, method: MethodInfo) -> Any:
+        """Decode ``<XResponse>``'s ``returnval`` element(s) by the method's return type."""
+        self.method = method.name
+        ret = method.returns
+        if ret is None:
+            return None
+        try:
+            items = [c for c in body_child if _local(c.tag) == "returnval"]
+            if ret.array:
+                return tuple(self.value(c, ret) for c in items)
+            if not items:
+                return None
+            return self.value(items[0], ret)
+        except DecodeError:
+            raise
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise DecodeError(f"{type(exc).__name__}: {exc}", method=self.method) from None
+
+    def typed(self, el: etree._Element, type_name: str) -> Any:
+        """Decode one element as wire type ``type_name`` (``X[]`` not accepted)."""
+        p = PropInfo(_local(el.tag), _local(el.tag), type_name, self.schema.kind(type_name),
+                     False, True, False, 0)
+        return self.value(el, p)
+
+    # ------------------------------------------------------------------ values
+    def value(self, el: etree._Element, p: PropInfo) -> Any:
+        """Decode ``el`` as member ``p`` (one item of it, for arrays)."""
+        kind = p.kind
+        try:
+            if kind == "xsd":
+                return _XSD_PARSE[p.type](_text(el))
+            if kind == "enum":
+                return self._enum(p.type, _text(el))
+            if kind == "moref":
+                return self._moref(el, p.type)
+            if kind == "data":
+                return self._data(el, p.type)
+            return self._any(el)
+        except DecodeError:
+            raise
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise DecodeError(
+                f"cannot decode {p.type}: {exc}", method=self.method, path=_where(el)
+            ) from None
+
+    def _enum(self, type_: str, text: str) -> Any:
+        member = _types.enum_class(type_)._value2member_map_.get(text)
+        return member if member is not None else text  # unknown value from a newer server
+
+    def _moref(self, el: etree._Element, declared: str) -> ManagedObjectReference:
+        mtype = el.get("type")
+        if mtype is None:
+            if declared in ("ManagedObject", "ManagedObjectReference"):
+                raise DecodeError("moref without a type attribute", method=self.method)
+            mtype = declared
+        return make_moref(mtype, _text(el).strip(), el.get("serverGuid"))
+
+    def _xsi(self, el: etree._Element) -> tuple[bool, str] | None:
+        """``xsi:type`` of ``el`` as (is XML Schema namespace, local name)."""
+        value = el.get(XSI_TYPE)
+        if value is None:
+            return None
+        prefix, _, local = value.strip().rpartition(":")
+        ns = el.nsmap.get(prefix or None)
+        if ns is None:
+            # An undeclared prefix: decide by name.
+            return (local in XSD_TYPES and not self.schema.is_data(local), local)
+        return (ns == NS_XSD, local)
+
+    def _plan(self, name: str) -> _Plan:
+        plan = self._plans.get(name)
+        if plan is None:
+            cls = _types.data_class(name)
+            members: dict[str, PropInfo] = {}
+            for p in self.schema.data(name).all:
+                members["{%s}%s" % (NS_VIM, p.name)] = p
+                members[p.name] = p
+            plan = _Plan(cls, members, name)
+            self._plans[name] = plan
+        return plan
+
+    def _data(self, el: etree._Element, declared: str) -> Any:
+        xsi = self._xsi(el)
+        name = declared
+        unknown: str | None = None
+        if xsi is not None and xsi[1] != declared:
+            is_xsd, local = xsi
+            if not is_xsd and self.schema.is_data(local):
+                name = local
+            elif not is_xsd and self.schema.array_item(local) is None:
+                unknown = local
+            else:
+                # xsd or array content where a data object was declared: decode as anyType.
+                return self._any(el)
+        plan = self._plan(name)
+        cls = plan.cls
+        if unknown is not None:
+            cls = _types.unknown_subclass(unknown, cls)
+        members = plan.members
+        values: dict[str, Any] = {}
+        extra: dict[str, Any] | None = None
+        value = self.value
+        for child in el:
+            tag = child.tag
+            p = members.get(tag)  # type: ignore[call-overload]
+            if p is None:
+                if not isinstance(tag, str):
+                    continue
+                if extra is None:
+                    extra = {}
+                _add(extra, _local(tag), self._generic(child))
+                continue
+            v = value(child, p)
+            if p.array:
+                lst = values.get(p.attr)
+                if lst is None:
+                    values[p.attr] = [v]
+                else:
+                    lst.append(v)
+            else:
+                values[p.attr] = v
+        for k, v in values.items():
+            if type(v) is list:
+                values[k] = tuple(v)
+        return cls._from_wire(values, extra)
+
+    def _any(self, el: etree._Element) -> Any:
+        xsi = self._xsi(el)
+        if xsi is None:
+            if len(el):
+                return self._generic(el)
+            return _text(el)
+        is_xsd, local = xsi
+        if is_xsd:
+            parse = _XSD_PARSE.get(local)
+            if parse is None:
+                return _text(el)  # an xsd type vSphere does not use: keep the text
+            return wrap(local, parse(_text(el)))
+        if local == "ManagedObjectReference":
+            return self._moref(el, "ManagedObject")
+        item = self.schema.array_item(local)
+        if item is not None:
+            kind = "moref" if item == "ManagedObjectReference" else self.schema.kind(item)
+            p = PropInfo(item, item, item, kind, False, True, False, 0)
+            return AnyArray(
+                item,
+                [self.value(c, p) for c in el if isinstance(c.tag, str)],
+            )
+        if self.schema.is_data(local):
+            return self._data(el, local)
+        if local in self.schema.enums:
+            return self._enum(local, _text(el))
+        if local.startswith("ArrayOf"):
+            return AnyArray(local[7:], [self._generic(c) for c in el if isinstance(c.tag, str)])
+        # A data type this schema lacks: nearest known base is DataObject itself.
+        return self._data(el, "DataObject") if len(el) else _text(el)
+
+    def _generic(self, el: etree._Element) -> Any:
+        """An element this schema does not describe: keep its data reachable."""
+        if el.get(XSI_TYPE) is not None:
+            return self._any(el)
+        if len(el) == 0:
+            return _text(el)
+        out: dict[str, Any] = {}
+        for child in el:
+            if isinstance(child.tag, str):
+                _add(out, _local(child.tag), self._generic(child))
+        return out
+
+
+def _add(d: dict[str, Any], key: str, value: Any) -> None:
+    if key in d:
+        prev = d[key]
+        if isinstance(prev, list):
+            prev.append(value)
+        else:
+            d[key] = [prev, value]
+    else:
+        d[key] = value
+
+
+def _local(tag: Any) -> str:
+    if not isinstance(tag, str):
+        return ""
+    i = tag.rfind("}")
+    return tag[i + 1 :] if i >= 0 else tag
+
+
+def _where(el: etree._Element) -> str:
+    try:
+        return str(el.getroottree().getpath(el))
+    except (ValueError, TypeError):
+        return _local(el.tag)
