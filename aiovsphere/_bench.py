@@ -98,7 +98,7 @@ async def run_bench(
             start = time.perf_counter()
             try:
                 await fn()
-            except Exception as exc:  # noqa: BLE001 - counted and reported
+            except Exception as exc:
                 errors += 1
                 first_error = first_error or f"{type(exc).__name__}: {exc}"
                 continue

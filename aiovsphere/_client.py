@@ -16,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from aiovsphere._deadline import timeout as _timeout_cm
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["CallStats", "Client"]
 
 log = logging.getLogger("aiovsphere")
+T = TypeVar("T")
 
 SESSION_COOKIE = "vmware_soap_session"
 SERVICE_INSTANCE = ManagedObjectReference("ServiceInstance", "ServiceInstance")
@@ -74,7 +75,7 @@ class CallStats:
 class _CallSink(ResponseSink):
     """Parses XML bodies of 200/500 responses; keeps only the head of anything else."""
 
-    __slots__ = ("status", "content_type", "xml")
+    __slots__ = ("content_type", "status", "xml")
 
     def __init__(self, max_bytes: int) -> None:
         super().__init__(max_bytes)
@@ -327,18 +328,22 @@ class Client:
         if args:
             params = {**args, **params}
         body = self._encoder.call(info, ref, params)
+        if info.name in _NO_RELOGIN:
+            return await self._call(info, body, timeout)
+        return await self.retry_on_lost_session(lambda: self._call(info, body, timeout))
+
+    async def retry_on_lost_session(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run ``attempt``; if it fails with NotAuthenticated and the session turns out to be
+        gone, re-login (single flight across concurrent callers) and run it once more."""
         generation = self.session.generation
         try:
-            return await self._call(info, body, timeout)
+            return await attempt()
         except SoapFault as exc:
-            if (
-                exc.fault_name != "NotAuthenticated"
-                or info.name in _NO_RELOGIN
-                or not await self.session.relogin_after(generation)
+            if exc.fault_name != "NotAuthenticated" or not await self.session.relogin_after(
+                generation
             ):
                 raise
-        # Re-encode: nothing in the body depends on the session, but keep it simple & safe.
-        return await self._call(info, body, timeout)
+        return await attempt()
 
     async def _call(self, info: MethodInfo, body: bytes, timeout: float | None) -> Any:
         stats = self.stats
@@ -422,7 +427,7 @@ class Client:
     async def get_properties(
         self,
         obj: ManagedObjectReference | ManagedObject,
-        paths: list[str] | tuple[str, ...],
+        paths: Sequence[str],
         *,
         timeout: float | None = None,
     ) -> dict[str, Any]:
@@ -431,10 +436,20 @@ class Client:
         Returns ``{path: value}``; a path the server reports unset is absent. A path in the
         object's ``missingSet`` raises that fault (e.g. ``faults.NoPermission``).
         """
-        from aiovsphere.vim import types as t
-
         ref = getattr(obj, "ref", obj)
         assert isinstance(ref, ManagedObjectReference)
+        # Some servers (vcsim) report a lost session per object in missingSet rather than
+        # as a fault: retrying the whole read covers both.
+        return await self.retry_on_lost_session(
+            lambda: self._get_properties(ref, paths, timeout)
+        )
+
+    async def _get_properties(
+        self, ref: ManagedObjectReference, paths: Sequence[str], timeout: float | None
+    ) -> dict[str, Any]:
+        from aiovsphere.faults import fault_class
+        from aiovsphere.vim import types as t
+
         spec = t.PropertyFilterSpec(
             objectSet=(t.ObjectSpec(obj=ref, skip=False),),
             propSet=(t.PropertySpec(type=ref.type, pathSet=tuple(paths), all=False),),
@@ -452,8 +467,6 @@ class Client:
         for content in result.objects:
             for missing in content.missingSet:
                 fault = missing.fault.fault if missing.fault is not None else None
-                from aiovsphere.faults import fault_class
-
                 name = type(fault).__name__ if fault is not None else "MethodFault"
                 raise fault_class(name)(
                     f"property {missing.path!r} of {ref}", fault=fault, fault_name=name,

@@ -79,7 +79,7 @@ class Session:
             userName=creds.user, password=creds.password, locale=creds.locale,
         )
         self._logged_in(session)
-        return session  # type: ignore[no-any-return]
+        return session
 
     def _logged_in(self, session: UserSession) -> None:
         self.user_session = session
@@ -97,7 +97,7 @@ class Session:
             session = await client.invoke(client.content.sessionManager, "CloneSession",
                                           cloneTicket=ticket)
             self._logged_in(session)
-        return session  # type: ignore[no-any-return]
+        return session
 
     async def acquire_clone_ticket(self) -> str:
         """vim.SessionManager.AcquireCloneTicket: a one-time ticket for another process."""
@@ -155,8 +155,8 @@ class Session:
     async def _session_alive(self) -> bool:
         client = self._client
         try:
-            props = await client.get_properties(client.content.sessionManager,
-                                                ["currentSession"])
+            props = await client._get_properties(client.content.sessionManager,
+                                                 ["currentSession"], None)
         except SoapFault as exc:
             if exc.fault_name == "NotAuthenticated":
                 return False

@@ -82,7 +82,7 @@ class ResponseSink:
         except etree.XMLSyntaxError as exc:
             raise XMLRejected(f"invalid or truncated XML: {exc}") from None
         docinfo = root.getroottree().docinfo
-        if docinfo.doctype or docinfo.internalDTD is not None:
+        if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None:
             raise XMLRejected("DOCTYPE declarations are refused")
         return root
 

@@ -35,7 +35,7 @@ class ThumbprintPin(aiohttp.Fingerprint):
     when the caller pins it explicitly; aiohttp's own ``Fingerprint`` refuses SHA-1.
     """
 
-    def __init__(self, thumbprint: str) -> None:  # noqa: D107 - no super(): it refuses SHA-1
+    def __init__(self, thumbprint: str) -> None:
         digest = bytes.fromhex(thumbprint.replace(":", "").replace(" ", ""))
         if len(digest) == 32:
             self._hashfunc = hashlib.sha256

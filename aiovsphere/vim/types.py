@@ -86,7 +86,7 @@ def _build(name: str) -> type[DataObject]:
             _annotation(p),
             Field(default=default, alias=p.name if p.attr != p.name else None, repr=not p.secret),
         )
-    cls: type[DataObject] = create_model(  # type: ignore[call-overload]
+    cls: type[DataObject] = create_model(
         name, __base__=base, __module__=__name__, **fields
     )
     cls.__vim_defaults__ = {p.attr: () if p.array else None for p in info.all}
@@ -125,22 +125,34 @@ def enum_class(name: str) -> type[enum.Enum]:
     with _lock:
         cls = _enums.get(name)
         if cls is None:
-            members = []
             used: set[str] = set()
-            for value in values:
-                ident = "".join(c if c.isalnum() or c == "_" else "_" for c in value) or "_"
-                if ident[0].isdigit():
-                    ident = "_" + ident
-                if keyword.iskeyword(ident) or ident in ("name", "value", "mro"):
-                    ident += "_"
-                while ident in used:
-                    ident += "_"
-                used.add(ident)
-                members.append((ident, value))
-            cls = enum.Enum(name, members, type=str, module=__name__)  # type: ignore[misc]
-            cls.__str__ = str.__str__  # type: ignore[method-assign,assignment]
-            _enums[name] = cls
+            members = [(enum_member_name(value, used), value) for value in values]
+            built: type[enum.Enum] = enum.Enum(  # type: ignore[misc]
+                name, members, type=str, module=__name__
+            )
+            built.__str__ = str.__str__  # type: ignore[method-assign]
+            _enums[name] = cls = built
     return cls
+
+
+def enum_member_name(value: str, used: set[str]) -> str:
+    """The Python member name for enum value ``value`` (shared with the stub generator).
+
+    Non-identifier characters become ``_``; a name that would shadow ``str``/``Enum``
+    attributes or a keyword gets a trailing ``_``; ``used`` disambiguates collisions.
+    """
+    ident = "".join(c if c.isalnum() or c == "_" else "_" for c in value) or "_"
+    if ident[0].isdigit():
+        ident = "_" + ident
+    if keyword.iskeyword(ident) or ident in _SHADOWED or ident.startswith("_"):
+        ident += "_"
+    while ident in used:
+        ident += "_"
+    used.add(ident)
+    return ident
+
+
+_SHADOWED = frozenset(dir(str)) | {"name", "value", "mro"}
 
 
 def __getattr__(name: str) -> Any:

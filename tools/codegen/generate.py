@@ -249,13 +249,15 @@ def render_types_stub(schema: dict[str, Any]) -> str:
         out.append(f"class {name}(str, Enum):")
         used: set[str] = set()
         for value in values:
-            ident = _enum_ident(value, used)
+            ident = enum_member_name(value, used)
             out.append(f"    {ident} = {value!r}")
         if not values:
             out.append("    pass")
         out.append("")
     for name, (base, _v, props) in schema["data"].items():
-        parent = "DataObject" if base == "DataObject" else base
+        if base is None:
+            continue  # DataObject itself comes from aiovsphere.vim._base
+        parent = base
         out.append(f"class {name}({parent}):")
         if not props:
             out.append("    pass")
@@ -270,7 +272,8 @@ def render_types_stub(schema: dict[str, Any]) -> str:
                 for p, t, _v, f in _all_props(schema, name)
                 # required first is not guaranteed by the schema: make every arg keyword-only
             )
-            out.append(f"    def __init__(self, *, {args}) -> None: ...")
+            # `_self`: some types have a property named `self` (ExtExtendedProductInfo).
+            out.append(f"    def __init__(_self, *, {args}) -> None: ...")
         out.append("")
     out.append("def __getattr__(name: str) -> type[DataObject]: ...")
     return "\n".join(out) + "\n"
@@ -286,18 +289,6 @@ def _all_props(schema: dict[str, Any], name: str) -> list[list[Any]]:
     for t in reversed(chain):
         props.extend(schema["data"][t][2])
     return props
-
-
-def _enum_ident(value: str, used: set[str]) -> str:
-    ident = "".join(c if c.isalnum() or c == "_" else "_" for c in value) or "_"
-    if ident[0].isdigit():
-        ident = "_" + ident
-    if keyword.iskeyword(ident) or ident in ("name", "value", "mro"):
-        ident += "_"
-    while ident in used:
-        ident += "_"
-    used.add(ident)
-    return ident
 
 
 def _is_fault(schema: dict[str, Any], name: str) -> bool:
@@ -330,6 +321,13 @@ def render_faults_stub(schema: dict[str, Any]) -> str:
         out.append(f"    fault: _t.{name}")
         out.append("")
     return "\n".join(out) + "\n"
+
+
+def enum_member_name(value: str, used: set[str]) -> str:
+    sys.path.insert(0, str(ROOT))
+    from aiovsphere.vim.types import enum_member_name as name
+
+    return name(value, used)
 
 
 def render_all() -> dict[Path, str]:
