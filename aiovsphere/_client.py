@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import urlsplit
 
 from aiovsphere._deadline import timeout as _timeout_cm
@@ -46,6 +46,7 @@ __all__ = ["CallStats", "Client"]
 
 log = logging.getLogger("aiovsphere")
 T = TypeVar("T")
+M = TypeVar("M", bound="ManagedObject")
 
 SESSION_COOKIE = "vmware_soap_session"
 SERVICE_INSTANCE = ManagedObjectReference("ServiceInstance", "ServiceInstance")
@@ -228,19 +229,43 @@ class Client:
             raise RuntimeError("client is not open: use `async with` or await open() first")
         return self._content
 
-    def mo(self, ref: ManagedObjectReference | str, value: str | None = None) -> ManagedObject:
+    @overload
+    def mo(self, ref: ManagedObjectReference | ManagedObject | str, value: str | None = None,
+           /) -> ManagedObject: ...
+
+    @overload
+    def mo(self, ref: ManagedObjectReference | ManagedObject, cls: type[M], /) -> M: ...
+
+    def mo(self, ref: Any, value: Any = None, /) -> Any:
         """A proxy whose attributes are the managed object's methods.
 
-        ``client.mo(ref)`` or ``client.mo("VirtualMachine", "vm-42")``;
-        ``await client.mo(vm).PowerOnVM_Task()``.
+        ``client.mo(ref)``, ``client.mo("VirtualMachine", "vm-42")``, or for static typing
+        ``client.mo(ref, managed.VirtualMachine)``. The proxy's class is the one for
+        ``ref.type`` (:mod:`aiovsphere.vim.managed`); ``await proxy.PowerOnVM_Task()``.
         """
-        from aiovsphere._objects import ManagedObject
+        from aiovsphere.vim.managed import managed_class
 
+        ref = getattr(ref, "ref", ref)
         if isinstance(ref, str):
-            if value is None:
-                raise TypeError("mo(type, value) needs both")
+            if not isinstance(value, str):
+                raise TypeError("mo(type, value) needs both as strings")
             ref = ManagedObjectReference(ref, value)
-        return ManagedObject(self, ref)
+        if not isinstance(ref, ManagedObjectReference):
+            raise TypeError(f"expected a ManagedObjectReference, got {type(ref).__name__}")
+        cls = managed_class(ref.type)
+        if isinstance(value, type) and not issubclass(cls, value):
+            raise TypeError(f"{ref} is not a {value.__name__}")
+        return cls(self, ref)
+
+    def service(self, name: str) -> ManagedObjectReference:
+        """A service moref of ServiceContent (``"sessionManager"``, ``"propertyCollector"``...).
+
+        Raises ``LookupError`` if this server does not offer it (ESXi lacks some).
+        """
+        ref = getattr(self.content, name, None)
+        if not isinstance(ref, ManagedObjectReference):
+            raise LookupError(f"this server's ServiceContent has no {name}")
+        return ref
 
     @property
     def service_instance(self) -> ManagedObject:
@@ -455,7 +480,7 @@ class Client:
             propSet=(t.PropertySpec(type=ref.type, pathSet=tuple(paths), all=False),),
         )
         result = await self.invoke(
-            self.content.propertyCollector,
+            self.service("propertyCollector"),
             "RetrievePropertiesEx",
             specSet=(spec,),
             options=t.RetrieveOptions(),
@@ -475,7 +500,7 @@ class Client:
             for prop in content.propSet:
                 out[prop.name] = prop.val
         if result.token is not None:
-            await self.invoke(self.content.propertyCollector, "CancelRetrievePropertiesEx",
+            await self.invoke(self.service("propertyCollector"), "CancelRetrievePropertiesEx",
                               token=result.token)
         return out
 

@@ -33,7 +33,7 @@ async def container_view(
 ) -> AsyncIterator[ManagedObjectReference]:
     """vim.view.ViewManager.CreateContainerView, destroyed (DestroyView) on every exit."""
     view = await client.invoke(
-        client.content.viewManager,
+        client.service("viewManager"),
         "CreateContainerView",
         container=container or client.content.rootFolder,
         type=tuple(types),
@@ -88,7 +88,7 @@ async def retrieve_pages(
     """
     from aiovsphere.vim import types as t
 
-    collector = client.content.propertyCollector
+    collector = client.service("propertyCollector")
     result: Any = await client.invoke(
         collector, "RetrievePropertiesEx", specSet=tuple(specs),
         options=t.RetrieveOptions(maxObjects=max_objects), timeout=timeout,

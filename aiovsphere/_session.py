@@ -75,11 +75,11 @@ class Session:
         assert creds is not None
         client = self._client
         session = await client.invoke(
-            client.content.sessionManager, "Login",
+            client.service("sessionManager"), "Login",
             userName=creds.user, password=creds.password, locale=creds.locale,
         )
         self._logged_in(session)
-        return session
+        return session  # type: ignore[no-any-return]
 
     def _logged_in(self, session: UserSession) -> None:
         self.user_session = session
@@ -94,15 +94,15 @@ class Session:
         client = self._client
         self._credentials = None  # a ticket works once: no re-login possible
         async with self._lock:
-            session = await client.invoke(client.content.sessionManager, "CloneSession",
+            session = await client.invoke(client.service("sessionManager"), "CloneSession",
                                           cloneTicket=ticket)
             self._logged_in(session)
-        return session
+        return session  # type: ignore[no-any-return]
 
     async def acquire_clone_ticket(self) -> str:
         """vim.SessionManager.AcquireCloneTicket: a one-time ticket for another process."""
         client = self._client
-        ticket = await client.invoke(client.content.sessionManager, "AcquireCloneTicket")
+        ticket = await client.invoke(client.service("sessionManager"), "AcquireCloneTicket")
         return str(ticket)
 
     async def logout(self) -> None:
@@ -113,7 +113,7 @@ class Session:
         self.user_session = None
         self._credentials = None
         try:
-            await client.invoke(client.content.sessionManager, "Logout")
+            await client.invoke(client.service("sessionManager"), "Logout")
         finally:
             client._cookie = None
 
@@ -155,7 +155,7 @@ class Session:
     async def _session_alive(self) -> bool:
         client = self._client
         try:
-            props = await client._get_properties(client.content.sessionManager,
+            props = await client._get_properties(client.service("sessionManager"),
                                                  ["currentSession"], None)
         except SoapFault as exc:
             if exc.fault_name == "NotAuthenticated":

@@ -1,11 +1,11 @@
 """Server faults as exceptions: ``aiovsphere.faults.<FaultName>``.
 
 The classes mirror the API's fault tree (``MethodFault`` -> ``RuntimeFault`` /
-``VimFault`` -> ...) and are built on first use from the schema. ``MethodFault`` derives
-from :class:`aiovsphere.SoapFault`, so ``except aiovsphere.SoapFault`` catches them all::
+``VimFault`` -> ...) and are built on first use from the schema; the generated
+``faults.pyi`` types them. ``MethodFault`` derives from :class:`aiovsphere.SoapFault`::
 
     try:
-        await client.login(user, password)
+        await client.session.login(user, password)
     except aiovsphere.faults.InvalidLogin as exc:
         exc.fault          # the types.InvalidLogin data object
         exc.faultstring    # SOAP faultstring
@@ -15,54 +15,6 @@ A fault name the schema lacks (a newer server) raises the class of the nearest k
 (``MethodFault`` when nothing better is known), with ``fault_name`` the wire name.
 """
 
-from __future__ import annotations
-
-import threading
-from typing import Any
-
-from aiovsphere._errors import SoapFault
-from aiovsphere.vim._schema import schema
+from aiovsphere._faults import __dir__, __getattr__, fault_class
 
 __all__ = ["fault_class"]
-
-_lock = threading.RLock()
-_classes: dict[str, type[SoapFault]] = {}
-
-
-def fault_class(wire_name: str) -> type[SoapFault]:
-    """The exception class for fault type ``wire_name``, or its nearest known base."""
-    cls = _classes.get(wire_name)
-    if cls is not None:
-        return cls
-    s = schema()
-    if not s.is_fault(wire_name):
-        return fault_class("MethodFault")
-    with _lock:
-        cls = _classes.get(wire_name)
-        if cls is None:
-            base_name = s.base_of(wire_name)
-            base = SoapFault if wire_name == "MethodFault" or base_name is None else (
-                fault_class(base_name)
-            )
-            cls = type(
-                wire_name,
-                (base,),
-                {
-                    "__module__": __name__,
-                    "__qualname__": wire_name,
-                    "__doc__": f"The vim25 fault {wire_name} (raised with .fault set).",
-                },
-            )
-            _classes[wire_name] = cls
-    return cls
-
-
-def __getattr__(name: str) -> Any:
-    if not name.startswith("_") and schema().is_fault(name):
-        return fault_class(name)
-    raise AttributeError(f"module {__name__!r} has no fault {name!r}")
-
-
-def __dir__() -> list[str]:
-    s = schema()
-    return sorted({*globals(), *(n for n in s.data_type_names() if s.is_fault(n))})

@@ -6,7 +6,7 @@ from aiovsphere.vim import types as _t
 
 __all__: list[str]
 
-def fault_class(wire_name: str) -> type[MethodFault]: ...
+def fault_class(wire_name: str) -> type[SoapFault]: ...
 
 class ActiveDirectoryFault(VimFault):
     fault: _t.ActiveDirectoryFault

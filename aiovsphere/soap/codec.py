@@ -27,6 +27,7 @@ from enum import Enum
 from typing import Any
 
 from lxml import etree
+from pydantic import BaseModel
 
 from aiovsphere._errors import DecodeError, EncodeError, VersionError
 from aiovsphere.soap._datetime import format_datetime, parse_datetime
@@ -36,7 +37,17 @@ from aiovsphere.vim._moref import ManagedObjectReference
 from aiovsphere.vim._schema import XSD_TYPES, MethodInfo, PropInfo, Schema
 from aiovsphere.vim.anytype import AnyArray, wrap, xsd_type_of
 
-__all__ = ["NS_SOAPENV", "NS_VIM", "NS_XSD", "NS_XSI", "Decoder", "Encoder", "escape_text"]
+__all__ = [
+    "NS_SOAPENV",
+    "NS_VIM",
+    "NS_XSD",
+    "NS_XSI",
+    "Decoder",
+    "Encoder",
+    "decode_value",
+    "encode_value",
+    "escape_text",
+]
 
 NS_VIM = "urn:vim25"
 NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -151,7 +162,9 @@ class Encoder:
                 path=path,
             )
         if p.array:
-            if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+            if isinstance(value, (str, bytes, Mapping, BaseModel)) or not isinstance(
+                value, Iterable
+            ):
                 raise self._fail(f"expects a sequence of {p.type}, got {type(value).__name__}",
                                  path)
             for i, item in enumerate(value):
@@ -196,7 +209,10 @@ class Encoder:
         if type_ in ("float", "double"):
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise self._fail(f"expects float, got {type(value).__name__}", path)
-            return _format_float(value)
+            try:
+                return _format_float(value)
+            except OverflowError:
+                raise self._fail(f"{value} is out of range for xsd:{type_}", path) from None
         if type_ == "dateTime":
             if not isinstance(value, datetime):
                 raise self._fail(f"expects datetime, got {type(value).__name__}", path)
@@ -247,12 +263,8 @@ class Encoder:
               force_xsi: bool = False) -> None:
         if not isinstance(value, DataObject):
             raise self._fail(f"expects {declared}, got {type(value).__name__}", path)
-        cls = type(value)
-        known = cls
-        while not known.__vim_known__:
-            known = known.__mro__[1]  # the nearest known base
-        wire = cls.__name__
-        if known is not cls and value.__pydantic_extra__:
+        known, wire = _wire_class(type(value))
+        if wire != known.__name__ and value.__pydantic_extra__:
             raise self._fail(
                 f"cannot send a {wire} (a type this schema lacks) that carries properties "
                 f"it cannot encode: {', '.join(value.__pydantic_extra__)}",
@@ -295,7 +307,13 @@ class Encoder:
             self._data(out, tag, value, "DataObject", path, force_xsi=True)
         elif isinstance(value, (tuple, list)):
             item_type = value.item_type if isinstance(value, AnyArray) else self._infer(value, path)
-            kind = self.schema.kind(item_type) if item_type != "ManagedObjectReference" else "moref"
+            if item_type == "ManagedObjectReference":
+                kind = "moref"
+            else:
+                try:
+                    kind = self.schema.kind(item_type)
+                except KeyError:
+                    raise self._fail(f"unknown array item type {item_type!r}", path) from None
             out.append(f'<{tag} xsi:type="{self.schema.array_wrapper(item_type)}">')
             for i, item in enumerate(value):
                 self._item(out, item_type, item, item_type, kind, f"{path}[{i}]")
@@ -320,7 +338,7 @@ class Encoder:
             elif isinstance(item, ManagedObjectReference):
                 kinds.add("ManagedObjectReference")
             elif isinstance(item, DataObject):
-                kinds.add(type(item).__name__)
+                kinds.add(_wire_class(type(item))[1])
             else:
                 raise self._fail(f"cannot send a {type(item).__name__} in an array", path)
         if len(kinds) != 1:
@@ -330,6 +348,20 @@ class Encoder:
                 path,
             )
         return kinds.pop()
+
+
+def _wire_class(cls: type[DataObject]) -> tuple[type[DataObject], str]:
+    """(nearest class built from the schema, wire type name) of a data object class.
+
+    Classes made for wire types the schema lacks set ``__vim_known__ = False`` and keep
+    their wire name; an application's own subclass of a vim class sets nothing and is sent
+    as the vim type it extends.
+    """
+    known = cls
+    while not known.__dict__.get("__vim_known__", False):
+        known = known.__mro__[1]
+    wire = cls.__name__ if cls.__dict__.get("__vim_known__") is False else known.__name__
+    return known, wire
 
 
 def _plain_xsd(value: Any) -> str | None:
@@ -383,6 +415,9 @@ _XSD_PARSE: dict[str, Callable[[str], Any]] = {
     "base64Binary": _b64,
 }
 
+# What malformed text makes the parsers raise (OverflowError: a date past year 9999).
+_DECODE_ERRORS = (ValueError, KeyError, TypeError, IndexError, OverflowError)
+
 _new_moref = ManagedObjectReference.__new__
 _setattr = object.__setattr__
 
@@ -432,7 +467,7 @@ class Decoder:
             return self.value(items[0], ret)
         except DecodeError:
             raise
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
+        except _DECODE_ERRORS as exc:
             raise DecodeError(f"{type(exc).__name__}: {exc}", method=self.method) from None
 
     def typed(self, el: etree._Element, type_name: str) -> Any:
@@ -457,7 +492,7 @@ class Decoder:
             return self._any(el)
         except DecodeError:
             raise
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
+        except _DECODE_ERRORS as exc:
             raise DecodeError(
                 f"cannot decode {p.type}: {exc}", method=self.method, path=_where(el)
             ) from None

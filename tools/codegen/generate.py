@@ -24,8 +24,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 OUT_DIR = ROOT / "aiovsphere" / "vim" / "_generated"
 SCHEMA_PATH = OUT_DIR / "schema.json"
-TYPES_STUB = OUT_DIR / "types.pyi"
+TYPES_STUB = ROOT / "aiovsphere" / "vim" / "types.pyi"
 FAULTS_STUB = ROOT / "aiovsphere" / "faults.pyi"
+MANAGED_STUB = ROOT / "aiovsphere" / "vim" / "managed.pyi"
 
 PYVMOMI_PIN = "9.1.1.0"
 WIRE_NS = "vim25"
@@ -217,7 +218,8 @@ def py_field_name(name: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
-def _stub_type(schema: dict[str, Any], t: str, in_faults: bool = False) -> str:
+def _stub_type(schema: dict[str, Any], t: str, in_faults: bool = False,
+               arg: bool = False) -> str:
     array = t.endswith("[]")
     base = t[:-2] if array else t
     if base in _PY_SCALARS:
@@ -230,13 +232,16 @@ def _stub_type(schema: dict[str, Any], t: str, in_faults: bool = False) -> str:
         py = "DataObject"
     else:
         py = f"_t.{base}" if in_faults else base
-    return f"tuple[{py}, ...]" if array else py
+    if array:
+        return f"Sequence[{py}]" if arg else f"tuple[{py}, ...]"
+    return py
 
 
 def render_types_stub(schema: dict[str, Any]) -> str:
     out = [
         f"# {HEADER.format(pin=PYVMOMI_PIN)}",
         "# Static types for aiovsphere.vim.types; the runtime builds these classes lazily.",
+        "from collections.abc import Sequence",
         "from datetime import datetime",
         "from enum import Enum",
         "from typing import Any",
@@ -263,18 +268,23 @@ def render_types_stub(schema: dict[str, Any]) -> str:
             out.append("    pass")
         for pname, ptype, _pv, flags in props:
             t = _stub_type(schema, ptype)
-            optional = flags & 4 or ptype.endswith("[]")
+            # Arrays are () when unset, never None.
+            optional = flags & 4 and not ptype.endswith("[]")
             out.append(f"    {py_field_name(pname)}: {t}{' | None' if optional else ''}")
         if props:
             args = ", ".join(
-                f"{py_field_name(p)}: {_stub_type(schema, t)}"
-                + (" | None = ..." if (f & 4 or t.endswith('[]')) else "")
+                f"{py_field_name(p)}: {_stub_type(schema, t, arg=True)}"
+                + (" = ..." if t.endswith("[]") else " | None = ..." if f & 4 else "")
                 for p, t, _v, f in _all_props(schema, name)
                 # required first is not guaranteed by the schema: make every arg keyword-only
             )
             # `_self`: some types have a property named `self` (ExtExtendedProductInfo).
             out.append(f"    def __init__(_self, *, {args}) -> None: ...")
         out.append("")
+    out.append("def data_class(name: str) -> type[DataObject]: ...")
+    out.append("def enum_class(name: str) -> type[Enum]: ...")
+    out.append("def enum_member_name(value: str, used: set[str]) -> str: ...")
+    out.append("def unknown_subclass(wire_name: str, base: type[DataObject]) -> type[DataObject]: ...")
     out.append("def __getattr__(name: str) -> type[DataObject]: ...")
     return "\n".join(out) + "\n"
 
@@ -310,7 +320,7 @@ def render_faults_stub(schema: dict[str, Any]) -> str:
         "",
         "__all__: list[str]",
         "",
-        "def fault_class(wire_name: str) -> type[MethodFault]: ...",
+        "def fault_class(wire_name: str) -> type[SoapFault]: ...",
         "",
     ]
     for name, (base, _v, _props) in schema["data"].items():
@@ -323,9 +333,75 @@ def render_faults_stub(schema: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _managed_py_type(schema: dict[str, Any], t: str, param: bool) -> str:
+    array = t.endswith("[]")
+    base = t[:-2] if array else t
+    if base == "void":
+        return "None"
+    if base in _PY_SCALARS:
+        py = _PY_SCALARS[base]
+        if py == "ManagedObjectReference" and param:
+            py = "_Ref"
+    elif base in schema["managed"]:
+        py = "_Ref" if param else "ManagedObjectReference"
+    elif base in schema["enums"]:
+        py = f"_t.{base} | str"
+    elif base == "DataObject":
+        py = "DataObject"
+    else:
+        py = f"_t.{base}"
+    if array:
+        return f"Sequence[{py}]" if param else f"tuple[{py}, ...]"
+    return py
+
+
+def render_managed_stub(schema: dict[str, Any]) -> str:
+    out = [
+        f"# {HEADER.format(pin=PYVMOMI_PIN)}",
+        "# Static types for aiovsphere.vim.managed: one proxy class per managed type, with",
+        "# the API's methods as async methods. The runtime dispatches them dynamically.",
+        "from collections.abc import Mapping, Sequence",
+        "from datetime import datetime",
+        "from typing import Any",
+        "",
+        "from aiovsphere._objects import ManagedObject as ManagedObject",
+        "from aiovsphere.vim import types as _t",
+        "from aiovsphere.vim._base import DataObject",
+        "from aiovsphere.vim._moref import ManagedObjectReference",
+        "",
+        "_Ref = ManagedObjectReference | ManagedObject",
+        "",
+        "def managed_class(name: str) -> type[ManagedObject]: ...",
+        "",
+    ]
+    for name, (base, _v, _props, methods) in schema["managed"].items():
+        if base is None:
+            continue
+        out.append(f"class {name}({base}):")
+        if not methods:
+            out.append("    pass")
+        for mname, _mv, params, ret, _priv, _faults in methods:
+            args = []
+            for pname, ptype, _pv, flags, _pp in params:
+                if pname == "timeout":
+                    continue  # the call's own timeout= wins; pass it in args={...}
+                t = _managed_py_type(schema, ptype, param=True)
+                opt = flags & 4 or ptype.endswith("[]")
+                args.append(f"{py_field_name(pname)}: {t}{' | None = ...' if opt else ''}")
+            args.append("timeout: float | None = ...")
+            args.append("args: Mapping[str, Any] | None = ...")
+            rtype = _managed_py_type(schema, ret[1], param=False)
+            if ret[1] != "void" and ret[0] & 4 and not ret[1].endswith("[]"):
+                rtype += " | None"
+            out.append(f"    async def {mname}(self, *, {', '.join(args)}) -> {rtype}: ...")
+        out.append("")
+    out.append("def __getattr__(name: str) -> type[ManagedObject]: ...")
+    return "\n".join(out) + "\n"
+
+
 def enum_member_name(value: str, used: set[str]) -> str:
     sys.path.insert(0, str(ROOT))
-    from aiovsphere.vim.types import enum_member_name as name
+    from aiovsphere.vim._classes import enum_member_name as name
 
     return name(value, used)
 
@@ -339,6 +415,7 @@ def render_all() -> dict[Path, str]:
         SCHEMA_PATH: text + "\n",
         TYPES_STUB: render_types_stub(schema),
         FAULTS_STUB: render_faults_stub(schema),
+        MANAGED_STUB: render_managed_stub(schema),
     }
 
 
