@@ -7,12 +7,19 @@
         props = await client.get_properties(vm_ref, ["name", "runtime.powerState"])
         task = await client.mo(vm_ref).PowerOnVM_Task()
 
-Types: :mod:`aiovsphere.vim.types` (built lazily); faults: :mod:`aiovsphere.faults`.
+Types: :mod:`aiovsphere.vim.types`; faults: :mod:`aiovsphere.faults`; managed-object
+proxies: :mod:`aiovsphere.vim.managed`. All are built lazily.
+
+``import aiovsphere`` loads only the error classes: the public names below resolve to
+their modules (and those to aiohttp, lxml and pydantic) on first use, so a CLI or a web
+app that imports the package pays for what it uses.
 """
 
-from aiovsphere._client import CallStats, Client
-from aiovsphere._connect import connect
-from aiovsphere._deadline import remaining, timeout
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from aiovsphere._errors import (
     CollectorInUseError,
     ConnectError,
@@ -26,9 +33,15 @@ from aiovsphere._errors import (
     VersionError,
     VSphereError,
 )
-from aiovsphere._objects import ManagedObject
-from aiovsphere.vim._base import DataObject
-from aiovsphere.vim._moref import ManagedObjectReference
+
+if TYPE_CHECKING:
+    from aiovsphere import faults as faults
+    from aiovsphere._client import CallStats, Client
+    from aiovsphere._connect import connect
+    from aiovsphere._deadline import remaining, timeout
+    from aiovsphere._objects import ManagedObject
+    from aiovsphere.vim._base import DataObject
+    from aiovsphere.vim._moref import ManagedObjectReference
 
 __version__ = "0.1.0"
 
@@ -51,6 +64,34 @@ __all__ = [
     "VersionError",
     "__version__",
     "connect",
+    "faults",
     "remaining",
     "timeout",
 ]
+
+_LAZY = {
+    "CallStats": "aiovsphere._client",
+    "Client": "aiovsphere._client",
+    "connect": "aiovsphere._connect",
+    "remaining": "aiovsphere._deadline",
+    "timeout": "aiovsphere._deadline",
+    "ManagedObject": "aiovsphere._objects",
+    "DataObject": "aiovsphere.vim._base",
+    "ManagedObjectReference": "aiovsphere.vim._moref",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    elif name == "faults":
+        value = importlib.import_module("aiovsphere.faults")
+    else:
+        raise AttributeError(f"module 'aiovsphere' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

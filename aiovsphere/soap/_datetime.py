@@ -9,7 +9,8 @@ __all__ = ["format_datetime", "parse_datetime"]
 
 _DT = re.compile(
     r"\s*(-?\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d*))?"
-    r"(Z|[+-]\d\d:?\d\d)?\s*$"
+    r"(Z|[+-]\d\d:?\d\d)?\s*$",
+    re.ASCII,
 )
 
 
@@ -30,6 +31,8 @@ def parse_datetime(text: str) -> datetime:
     else:
         sign = -1 if zone[0] == "-" else 1
         hh, mm = int(zone[1:3]), int(zone[-2:])
+        if hh > 14 or mm > 59 or (hh == 14 and mm):
+            raise ValueError(f"invalid xsd:dateTime zone: {text[:64]!r}")
         tz = timezone(sign * timedelta(hours=hh, minutes=mm))
     h = int(hour)
     extra = timedelta()
@@ -40,7 +43,10 @@ def parse_datetime(text: str) -> datetime:
     sec = int(second)
     if sec == 60:  # a leap second: clamp
         sec, micro = 59, 999999
-    return datetime(int(year), int(month), int(day), h, int(minute), sec, micro, tz) + extra
+    try:
+        return datetime(int(year), int(month), int(day), h, int(minute), sec, micro, tz) + extra
+    except OverflowError:  # 9999-12-31T24:00:00
+        raise ValueError(f"xsd:dateTime out of range: {text[:64]!r}") from None
 
 
 def format_datetime(value: datetime) -> str:

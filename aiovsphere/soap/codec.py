@@ -645,3 +645,55 @@ def _where(el: etree._Element) -> str:
         return str(el.getroottree().getpath(el))
     except (ValueError, TypeError):
         return _local(el.tag)
+
+
+# ============================================================================ single values
+
+
+def encode_value(
+    value: Any,
+    type_name: str,
+    version: str | int | None = None,
+    *,
+    schema: Schema | None = None,
+    tag: str = "value",
+) -> bytes:
+    """One value as a standalone ``<tag>`` element (UTF-8), encoded as wire type ``type_name``.
+
+    The element carries the namespace declarations it needs, so its bytes parse alone;
+    :func:`decode_value` reads it back. ``type_name`` is one item's type (``"anyType"`` for
+    an explicit ``xsi:type``); ``version`` is an API version id or index (default: newest).
+    Raises :class:`~aiovsphere.EncodeError` (:class:`~aiovsphere.VersionError`) like a call.
+    """
+    if schema is None:
+        from aiovsphere.vim._schema import schema as _schema
+
+        schema = _schema()
+    if version is None:
+        index = len(schema.versions) - 1
+    elif isinstance(version, int):
+        index = version
+    else:
+        index = schema.version_index(version)
+    kind = schema.kind(type_name)
+    encoder = Encoder(schema, index)
+    out: list[str] = []
+    encoder._item(out, tag, value, type_name, kind, tag)
+    head = out[0]
+    out[0] = (
+        f'<{tag} xmlns="{NS_VIM}" xmlns:xsd="{NS_XSD}" xmlns:xsi="{NS_XSI}"'
+        + head[len(tag) + 1 :]
+    )
+    return "".join(out).encode("utf-8")
+
+
+def decode_value(element: etree._Element, type_name: str, *, schema: Schema | None = None) -> Any:
+    """Decode one element as wire type ``type_name`` (the inverse of :func:`encode_value`).
+
+    Raises :class:`~aiovsphere.DecodeError` when the element does not fit the type.
+    """
+    if schema is None:
+        from aiovsphere.vim._schema import schema as _schema
+
+        schema = _schema()
+    return Decoder(schema).typed(element, type_name)

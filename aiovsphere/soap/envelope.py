@@ -10,6 +10,7 @@ from aiovsphere._errors import DecodeError, SoapFault
 from aiovsphere.faults import fault_class
 from aiovsphere.soap.codec import NS_SOAPENV, Decoder, _local
 from aiovsphere.vim._base import DataObject
+from aiovsphere.vim._schema import Schema
 
 __all__ = ["NotSoap", "body_of", "fault_from"]
 
@@ -43,8 +44,8 @@ def fault_from(el: etree._Element, decoder: Decoder, method: str) -> SoapFault:
     """Build the exception for a ``<soapenv:Fault>`` element.
 
     The detail element may be named ``<XFault>``, ``<Fault>`` or ``<X>``, with or without
-    ``xsi:type``; the fault type is ``xsi:type`` if given, else the element name less a
-    ``Fault`` suffix. No detail, an empty faultstring or an unknown fault type still give a
+    ``xsi:type``; the fault type is ``xsi:type`` if given, else what the element name says
+    (:func:`_name_from_tag`). No detail, an empty faultstring or an unknown fault type still give a
     typed exception (``MethodFault`` at worst), never a decoding error.
     """
     faultstring = ""
@@ -62,13 +63,10 @@ def fault_from(el: etree._Element, decoder: Decoder, method: str) -> SoapFault:
     wire_name = ""
     if detail is not None:
         xsi = decoder._xsi(detail)
-        tag = _local(detail.tag)
         if xsi is not None and not xsi[0]:
             wire_name = xsi[1]
-        elif tag.endswith("Fault") and tag != "Fault":
-            wire_name = tag[: -len("Fault")]
         else:
-            wire_name = tag
+            wire_name = _name_from_tag(_local(detail.tag), decoder.schema)
         known = wire_name if decoder.schema.is_fault(wire_name) else "MethodFault"
         try:
             fault = _decode_fault(decoder, detail, known, wire_name)
@@ -78,6 +76,23 @@ def fault_from(el: etree._Element, decoder: Decoder, method: str) -> SoapFault:
         wire_name = "MethodFault" if "Server" in faultcode or not faultcode else faultcode
     cls = fault_class(wire_name)
     return cls(faultstring, fault=fault, fault_name=wire_name, method=method)
+
+
+def _name_from_tag(tag: str, schema: Schema) -> str:
+    """The fault type a detail element without ``xsi:type`` names.
+
+    The WSDL names it ``<XFault>`` for type ``X`` (so ``RuntimeFault`` is sent as
+    ``<RuntimeFaultFault>``); servers also write ``<X>`` itself, or a bare ``<Fault>`` that
+    names nothing (``MethodFault``). A known fault type wins over the suffix rule.
+    """
+    if tag == "Fault" or not tag:
+        return "MethodFault"
+    stripped = tag[: -len("Fault")] if tag.endswith("Fault") else tag
+    if schema.is_fault(stripped):
+        return stripped
+    if schema.is_fault(tag):
+        return tag
+    return stripped
 
 
 def _decode_fault(decoder: Decoder, detail: etree._Element, known: str, wire: str) -> Any:
