@@ -69,9 +69,9 @@ def build(cache_dir: Path = CACHE_DIR) -> Path:
 
     go = shutil.which("go")
     if go is None or not GOVMOMI.is_dir():
-        missing = "the `go` command" if go is None else f"the govmomi sources in {GOVMOMI}"
+        missing = "`go` is not on PATH" if go is None else f"{GOVMOMI} does not exist"
         raise VcsimError(
-            f"cannot build vcsim: {missing} not found. Install them with:\n"
+            f"cannot build vcsim: {missing}. Install Go and govmomi with:\n"
             f"    apt-get install -y {' '.join(APT_PACKAGES)}"
         )
 
@@ -156,6 +156,13 @@ class Vcsim:
         return self.dc * (self.hosts + self.clusters) * self.vms
 
     @property
+    def pid(self) -> int:
+        """vcsim's process id."""
+        if self._proc is None:
+            raise RuntimeError("vcsim is not running")
+        return self._proc.pid
+
+    @property
     def url(self) -> str:
         """The SDK endpoint, ``http://127.0.0.1:PORT/sdk``."""
         if self._url is None:
@@ -188,7 +195,7 @@ class Vcsim:
             [str(binary), *self.args()],
             stdin=subprocess.PIPE,  # closed when we exit, even by SIGKILL: vcsim then exits
             stdout=subprocess.PIPE,
-            stderr=self._stderr or self._log,
+            stderr=self._log if self._stderr is None else self._stderr,
             start_new_session=True,  # a Ctrl-C reaches us, and we stop vcsim
         )
         try:
@@ -209,10 +216,12 @@ class Vcsim:
             raise VcsimError(
                 f"vcsim did not start within {self.startup_timeout}s{self._log_tail()}"
             ) from None
-        if not line.startswith(_URL_PREFIX):
-            proc.wait()
-            raise VcsimError(f"vcsim exited with status {proc.returncode}{self._log_tail()}")
-        return line.removeprefix(_URL_PREFIX)
+        if line.startswith(_URL_PREFIX):
+            return line.removeprefix(_URL_PREFIX)
+        if line:
+            raise VcsimError(f"unexpected output from vcsim: {line!r}")
+        proc.wait()
+        raise VcsimError(f"vcsim exited with status {proc.returncode}{self._log_tail()}")
 
     def _log_tail(self, limit: int = 4000) -> str:
         if self._log is None:
@@ -296,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         with sim:
-            print(f"{sim.url}  ({sim.vm_count} VMs; Ctrl-C to stop)", flush=True)
+            print(sim.url, flush=True)
+            print(f"vcsim: {sim.vm_count} VMs; Ctrl-C to stop", file=sys.stderr)
             return sim.wait()
     except KeyboardInterrupt:
         return 0
