@@ -15,6 +15,6 @@ A fault name the schema lacks (a newer server) raises the class of the nearest k
 (``MethodFault`` when nothing better is known), with ``fault_name`` the wire name.
 """
 
-from aiovsphere._faults import __dir__, __getattr__, fault_class
+from aiovsphere._faults import __dir__, __getattr__, fault_class  # noqa: F401 (PEP 562)
 
 __all__ = ["fault_class"]

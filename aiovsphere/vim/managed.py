@@ -8,6 +8,6 @@ and the generated ``managed.pyi`` gives every method its signature::
     task = await vm.PowerOnVM_Task()              # -> ManagedObjectReference (a Task)
 """
 
-from aiovsphere.vim._managed import ManagedObject, __getattr__, managed_class
+from aiovsphere.vim._managed import ManagedObject, __getattr__, managed_class  # noqa: F401
 
 __all__ = ["ManagedObject", "managed_class"]

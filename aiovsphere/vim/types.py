@@ -12,8 +12,8 @@ decodes as a plain ``str``. The machinery lives in :mod:`aiovsphere.vim._classes
 from aiovsphere.vim._classes import (
     DataObject,
     ManagedObjectReference,
-    __dir__,
-    __getattr__,
+    __dir__,  # noqa: F401 - PEP 562 lazy attributes
+    __getattr__,  # noqa: F401
     data_class,
     enum_class,
     enum_member_name,

@@ -149,7 +149,7 @@ class Builder:
             ]
             data[d[1]] = [self.type_name(d[2]), self.vidx(d[3]), props]
         enums: dict[str, Any] = {}
-        for name, d in sorted(v._enumDefMap.items(), key=lambda kv: kv[1][1]):
+        for d in sorted(v._enumDefMap.values(), key=lambda d: d[1]):
             if ns.get(d[2]) != WIRE_NS:
                 continue
             enums[d[1]] = [self.vidx(d[2]), list(d[3])]
@@ -284,7 +284,9 @@ def render_types_stub(schema: dict[str, Any]) -> str:
     out.append("def data_class(name: str) -> type[DataObject]: ...")
     out.append("def enum_class(name: str) -> type[Enum]: ...")
     out.append("def enum_member_name(value: str, used: set[str]) -> str: ...")
-    out.append("def unknown_subclass(wire_name: str, base: type[DataObject]) -> type[DataObject]: ...")
+    out.append(
+        "def unknown_subclass(wire_name: str, base: type[DataObject]) -> type[DataObject]: ..."
+    )
     out.append("def __getattr__(name: str) -> type[DataObject]: ...")
     return "\n".join(out) + "\n"
 
