@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 
@@ -99,6 +100,30 @@ async def test_clone_ticket_joins_the_same_user(vcsim_url: str, observer: aiovsp
             props = await second.get_properties(second.content.rootFolder, ["name"])
             assert props == {"name": "Datacenters"}
     assert "cloner" not in await session_users(observer)
+
+
+async def test_clone_ticket_shares_the_session_with_another_process(
+    vcsim_url: str, observer: aiovsphere.Client
+) -> None:
+    script = (
+        "import asyncio, sys, aiovsphere\n"
+        "async def main():\n"
+        "    async with aiovsphere.connect(sys.argv[1], clone_ticket=sys.argv[2]) as c:\n"
+        "        print(c.session.user_session.userName)\n"
+        "        print((await c.get_properties(c.content.rootFolder, ['name']))['name'])\n"
+        "asyncio.run(main())\n"
+    )
+    async with aiovsphere.connect(vcsim_url, user="parent-proc", password="pw") as parent:
+        ticket = await parent.session.acquire_clone_ticket()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, vcsim_url, ticket,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, err.decode()
+        assert out.decode().split() == ["parent-proc", "Datacenters"]
+        assert ticket not in err.decode()
+    assert "parent-proc" not in await session_users(observer)
 
 
 async def test_version_is_negotiated_from_vim_service_versions(vcsim_url: str) -> None:
