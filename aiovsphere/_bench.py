@@ -8,6 +8,7 @@ benchmarks and reports only; tests never assert on them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -44,10 +45,11 @@ class BenchResult:
 
 async def _first_vm(client: Client) -> Any:
     async with container_view(client, ["VirtualMachine"]) as view:
-        async for page in retrieve_pages(client, [view_filter_spec(view, "VirtualMachine",
-                                                                    ["name"])]):
-            for obj in page:
-                return obj.obj
+        pages = retrieve_pages(client, [view_filter_spec(view, "VirtualMachine", ["name"])])
+        async with contextlib.aclosing(pages):  # release the paging token right away
+            async for page in pages:
+                for obj in page:
+                    return obj.obj
     raise LookupError("the inventory has no VirtualMachine")
 
 

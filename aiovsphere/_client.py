@@ -14,13 +14,13 @@ variables, so two clients on one loop share nothing.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any, TypeVar, overload
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from aiovsphere._deadline import timeout as _timeout_cm
 from aiovsphere._errors import (
@@ -28,6 +28,7 @@ from aiovsphere._errors import (
     InvalidResponseError,
     ResponseTooLargeError,
     SoapFault,
+    TransportError,
 )
 from aiovsphere._versions import choose_version, versions_from_wsdl, versions_from_xml
 from aiovsphere.soap._xml import ResponseSink, XMLRejected
@@ -97,6 +98,8 @@ class _CallSink(ResponseSink):
         self.size += len(chunk)
         if len(self.head) < self.HEAD:
             self.head += chunk[: self.HEAD - len(self.head)]
+        if self.size > self.max_bytes:  # the cap holds for error pages too
+            raise XMLRejected(f"body larger than {self.max_bytes} bytes", too_large=True)
 
 
 class _BytesSink:
@@ -357,6 +360,15 @@ class Client:
             return await self._call(info, body, timeout)
         return await self.retry_on_lost_session(lambda: self._call(info, body, timeout))
 
+    async def _invoke_once(
+        self, ref: ManagedObjectReference, method: str, timeout: float | None, **params: Any
+    ) -> Any:
+        """``invoke`` without the re-login retry, for calls already inside one: the session
+        probe runs under the re-login lock, so its own NotAuthenticated must not try to take
+        that lock again (a deadlock), and ``get_properties`` retries the whole read once."""
+        info = self.method_info(ref, method)
+        return await self._call(info, self._encoder.call(info, ref, params), timeout)
+
     async def retry_on_lost_session(self, attempt: Callable[[], Awaitable[T]]) -> T:
         """Run ``attempt``; if it fails with NotAuthenticated and the session turns out to be
         gone, re-login (single flight across concurrent callers) and run it once more."""
@@ -412,41 +424,66 @@ class Client:
                 return decoder.returnval(element, info)
         except XMLRejected as exc:
             stats.failed += 1
+            if not sink.xml:  # an over-long error page: report its status, not its size
+                raise self._not_soap(info, sink) from None
             if exc.too_large:
                 raise ResponseTooLargeError(self.max_response_bytes, method=info.name,
                                             url=self.sdk_url) from None
-            raise InvalidResponseError(exc.reason, sink.head, status=sink.status or None,
+            raise InvalidResponseError(exc.reason, self._scrub(sink.head),
+                                       status=sink.status or None,
                                        method=info.name, url=self.sdk_url) from None
         except NotSoap as exc:
             stats.failed += 1
-            raise InvalidResponseError(str(exc), sink.head, status=sink.status,
+            raise InvalidResponseError(str(exc), self._scrub(sink.head), status=sink.status,
                                        method=info.name, url=self.sdk_url) from None
         except BaseException:
             stats.failed += 1
             raise
 
     def _finish(self, info: MethodInfo, sink: _CallSink) -> Any:
-        if sink.status not in (200, 500):
-            raise HTTPStatusError(sink.status, sink.head, method=info.name, url=self.sdk_url)
-        if not sink.xml:
-            raise InvalidResponseError(
-                f"content type {sink.content_type!r} is not XML", sink.head,
-                status=sink.status, method=info.name, url=self.sdk_url,
-            )
+        if sink.status not in (200, 500) or not sink.xml:
+            raise self._not_soap(info, sink)
         return sink.close()
+
+    def _not_soap(self, info: MethodInfo, sink: _CallSink) -> TransportError:
+        """The error for a response that is not a SOAP exchange: its status or content type."""
+        if sink.status not in (200, 500):
+            return HTTPStatusError(sink.status, self._scrub(sink.head), method=info.name,
+                                   url=self.sdk_url)
+        return InvalidResponseError(
+            f"content type {sink.content_type!r} is not XML", self._scrub(sink.head),
+            status=sink.status, method=info.name, url=self.sdk_url,
+        )
+
+    def _scrub(self, body: bytes) -> bytes:
+        """``body`` with this client's own secrets (session cookie, password) replaced by
+        ``***`` in the forms an error page may echo them (raw, HTML- or URL-escaped), before
+        it becomes an exception's excerpt. Pattern-based redaction cannot know them all."""
+        secrets = [self._cookie.strip('"') if self._cookie else "",
+                   self.session._secret()]
+        forms: set[bytes] = set()
+        for secret in secrets:
+            if secret:
+                for text in (secret, html.escape(secret), html.escape(secret, quote=False),
+                             quote(secret, safe=""), quote_plus(secret)):
+                    forms.add(text.encode("utf-8", "replace"))
+        for form in sorted(forms, key=len, reverse=True):  # longest first: no partial leaks
+            body = body.replace(form, b"***")
+        return body
 
     def _take_cookie(self, set_cookies: tuple[str, ...]) -> None:
         for header in set_cookies:
-            if SESSION_COOKIE not in header:
-                continue  # an unrelated cookie never displaces the session cookie
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(header)
-            except CookieError:
+            # RFC 6265 5.2: a Set-Cookie header sets one cookie, the name=value pair before
+            # the first ";" (the rest are attributes). An unrelated cookie, or one that
+            # merely mentions the name in its value or attributes, never displaces ours.
+            pair = header.split(";", 1)[0]
+            name, eq, value = pair.partition("=")
+            if not eq or name.strip() != SESSION_COOKIE:
                 continue
-            morsel = jar.get(SESSION_COOKIE)
-            if morsel is not None and morsel.value:
-                self._cookie = morsel.coded_value
+            value = value.strip()
+            printable = value.isascii() and value.isprintable() and " " not in value
+            if value and value != '""' and printable:
+                self._cookie = value  # sent back as received (vCenter quotes it)
 
     # ------------------------------------------------------------------ properties
     async def get_properties(
@@ -479,12 +516,12 @@ class Client:
             objectSet=(t.ObjectSpec(obj=ref, skip=False),),
             propSet=(t.PropertySpec(type=ref.type, pathSet=tuple(paths), all=False),),
         )
-        result = await self.invoke(
+        result = await self._invoke_once(
             self.service("propertyCollector"),
             "RetrievePropertiesEx",
+            timeout,
             specSet=(spec,),
             options=t.RetrieveOptions(),
-            timeout=timeout,
         )
         out: dict[str, Any] = {}
         if result is None:
@@ -500,8 +537,8 @@ class Client:
             for prop in content.propSet:
                 out[prop.name] = prop.val
         if result.token is not None:
-            await self.invoke(self.service("propertyCollector"), "CancelRetrievePropertiesEx",
-                              token=result.token)
+            await self._invoke_once(self.service("propertyCollector"),
+                                    "CancelRetrievePropertiesEx", timeout, token=result.token)
         return out
 
 

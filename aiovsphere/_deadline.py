@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 
-__all__ = ["current_deadline", "remaining", "timeout"]
+__all__ = ["current_deadline", "remaining", "timeout", "without_deadline"]
 
 _deadline: ContextVar[float | None] = ContextVar("aiovsphere_deadline", default=None)
 
@@ -31,6 +31,19 @@ def remaining() -> float | None:
     if deadline is None:
         return None
     return max(0.0, deadline - asyncio.get_running_loop().time())
+
+
+@contextlib.contextmanager
+def without_deadline() -> Iterator[None]:
+    """Run a clean-up step (logout, CancelRetrievePropertiesEx, DestroyView) outside the
+    caller's deadline, with its own budget: the expired deadline is often why the work is
+    being cleaned up, and would otherwise fail the clean-up call before it is sent. Tasks
+    started inside (``asyncio.shield``) copy this context too."""
+    token = _deadline.set(None)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
 
 
 @contextlib.asynccontextmanager

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from aiovsphere._deadline import without_deadline
 from aiovsphere.vim._moref import ManagedObjectReference
 
 if TYPE_CHECKING:
@@ -43,7 +44,8 @@ async def container_view(
         yield view
     finally:
         # Runs on cancellation too; shield so a second cancel cannot leak the view.
-        await asyncio.shield(_destroy(client, view))
+        with without_deadline():
+            await asyncio.shield(_destroy(client, view))
 
 
 async def _destroy(client: Client, view: ManagedObjectReference) -> None:
@@ -80,11 +82,14 @@ async def retrieve_pages(
     *,
     max_objects: int | None = None,
     timeout: float | None = None,
-) -> AsyncIterator[tuple[ObjectContent, ...]]:
+) -> AsyncGenerator[tuple[ObjectContent, ...], None]:
     """Yield pages of ObjectContent from RetrievePropertiesEx / ContinueRetrievePropertiesEx.
 
-    ``max_objects`` is the page size the server may honour (vcsim ignores it). On early
-    exit, error or cancellation, an open token is released with CancelRetrievePropertiesEx.
+    ``max_objects`` is the page size the server may honour (vcsim ignores it). On error or
+    cancellation, an open token is released with CancelRetrievePropertiesEx. To stop early
+    with ``break``/``return``, close the generator at once with
+    ``async with contextlib.aclosing(retrieve_pages(...)) as pages:``; otherwise the token
+    is released only when the abandoned generator is finalized.
     """
     from aiovsphere.vim import types as t
 
@@ -106,7 +111,8 @@ async def retrieve_pages(
         token = None
     finally:
         if token is not None:
-            await asyncio.shield(_cancel(client, collector, token))
+            with without_deadline():
+                await asyncio.shield(_cancel(client, collector, token))
 
 
 async def _cancel(client: Client, collector: ManagedObjectReference, token: str) -> None:

@@ -13,10 +13,13 @@ session cookie lives on the client, never in reprs, logs or exceptions.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from typing import TYPE_CHECKING
 
-from aiovsphere._errors import SoapFault, VSphereError
+from aiovsphere._deadline import without_deadline
+from aiovsphere._errors import DecodeError, SoapFault, VSphereError
+from aiovsphere._faults import fault_class
 
 if TYPE_CHECKING:
     from aiovsphere._client import Client
@@ -59,6 +62,10 @@ class Session:
         who = self.user_session.userName if self.user_session else None
         return f"<Session user={who!r} generation={self.generation}>"
 
+    def _secret(self) -> str:
+        """The password held for re-login ("" if none): for scrubbing error excerpts."""
+        return self._credentials.password if self._credentials is not None else ""
+
     @property
     def logged_in(self) -> bool:
         return self.user_session is not None
@@ -66,9 +73,14 @@ class Session:
     # ------------------------------------------------------------------ login / logout
     async def login(self, user: str, password: str, locale: str | None = None) -> UserSession:
         """vim.SessionManager.Login. Raises ``faults.InvalidLogin`` for bad credentials."""
-        self._credentials = _Credentials(user, password, locale)
-        async with self._lock:
-            return await self._login()
+        previous, self._credentials = self._credentials, _Credentials(user, password, locale)
+        try:
+            async with self._lock:
+                return await self._login()
+        except BaseException:
+            # Keep re-logging in with what worked before, never with what was just refused.
+            self._credentials = previous
+            raise
 
     async def _login(self) -> UserSession:
         creds = self._credentials
@@ -78,6 +90,8 @@ class Session:
             client.service("sessionManager"), "Login",
             userName=creds.user, password=creds.password, locale=creds.locale,
         )
+        if session is None:
+            raise DecodeError("Login returned no UserSession", method="Login")
         self._logged_in(session)
         return session  # type: ignore[no-any-return]
 
@@ -86,8 +100,11 @@ class Session:
         self.generation += 1
         self.logins += 1
         if self._keepalive_interval and self._keepalive_task is None:
+            # A fresh context: the task must not inherit the deadline (aiovsphere.timeout)
+            # of whoever happened to log in, or every tick would time out once it passed.
             self._keepalive_task = asyncio.create_task(self._keepalive(),
-                                                       name="aiovsphere-keepalive")
+                                                       name="aiovsphere-keepalive",
+                                                       context=contextvars.Context())
 
     async def login_by_clone_ticket(self, ticket: str) -> UserSession:
         """vim.SessionManager.CloneSession: join a session another process acquired."""
@@ -126,8 +143,9 @@ class Session:
         if self.user_session is None:
             return
         try:
-            async with asyncio.timeout(_LOGOUT_TIMEOUT):
-                await self.logout()
+            with without_deadline():  # its own budget, even if the caller's ran out
+                async with asyncio.timeout(_LOGOUT_TIMEOUT):
+                    await self.logout()
         except (VSphereError, OSError, TimeoutError) as exc:
             log.warning("logout failed: %s", type(exc).__name__)
 
@@ -144,12 +162,21 @@ class Session:
         async with self._lock:
             if self.generation != failed_generation:
                 return True  # somebody else re-logged in meanwhile
+            if self._credentials is None:
+                return False  # a re-login just failed (or logout): the waiters do not retry
             if await self._session_alive():
                 return False  # permission-scoped NotAuthenticated: do not re-login
             log.info("session lost; logging in again")
             self._client.stats.relogins += 1
             self._client._cookie = None
-            await self._login()
+            try:
+                await self._login()
+            except SoapFault as exc:
+                if isinstance(exc, fault_class("InvalidLogin")):
+                    # Refused credentials are never tried again by re-login: one failed
+                    # Login per lost session, not one per waiting call (account lockout).
+                    self._credentials = None
+                raise
             return True
 
     async def _session_alive(self) -> bool:
