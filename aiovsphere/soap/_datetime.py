@@ -50,10 +50,17 @@ def parse_datetime(text: str) -> datetime:
 
 
 def format_datetime(value: datetime) -> str:
-    """``datetime`` -> xsd:dateTime. A naive value is taken as UTC (the API's zone)."""
+    """``datetime`` -> xsd:dateTime. A naive value is taken as UTC (the API's zone).
+
+    An offset that is not whole minutes (zoneinfo's local mean time for old dates) cannot
+    be written as ``+hh:mm``: such a value is sent in UTC, the same instant.
+    """
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     offset = value.utcoffset()
+    if offset and offset % timedelta(minutes=1):
+        value = value.astimezone(UTC)
+        offset = None
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.year < 1000:
         text = f"{value.year:04d}" + text[text.index("-"):]

@@ -1,12 +1,17 @@
 """Hardened, incremental XML parsing for SOAP responses.
 
-The parser resolves no entities, loads no DTD, reaches no network, refuses any DOCTYPE,
-and keeps libxml2's default limits (no ``huge_tree``): nesting deeper than 256 levels and a
-single text node over 10 MB are refused. Bytes are fed as they arrive, so an oversized or
-hostile body fails at the chunk that crosses a limit, not after it was all read.
+The parser resolves no entities, loads no DTD, reaches no network, reads no external file
+(every external identifier resolves to an empty document), refuses any DOCTYPE (however long
+the prolog before it), and keeps libxml2's default limits (no ``huge_tree``): nesting deeper
+than 256 levels and a single text node over 10 MB are refused. Bytes are fed as they arrive,
+so an oversized or hostile body fails at the chunk that crosses a limit, not after it was
+all read.
 """
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from lxml import etree
 
@@ -22,8 +27,28 @@ class XMLRejected(Exception):
         super().__init__(reason)
 
 
+class _NoExternal(etree.Resolver):
+    """Resolve every external identifier (DTD subset, external entity) to nothing.
+
+    ``load_dtd=False`` alone does not stop libxml2 from reading an external DTD subset
+    (``<!DOCTYPE r SYSTEM "file:///...">``) with some option combinations; this does.
+    """
+
+    def resolve(  # type: ignore[override]  # lxml-stubs leave out ``context``
+        self, system_url: str, public_id: str, context: Any
+    ) -> Any:
+        return self.resolve_string("", context, base_url=None)
+
+
+_NO_EXTERNAL = _NoExternal()
+
+# The root element's start: "<" then a name character (not "?", "!" or "/").
+_ROOT_START = re.compile(rb"<[^?!/]")
+_DECLS = (b"<!DOCTYPE", b"<!ENTITY")
+
+
 def new_parser() -> etree.XMLParser:
-    return etree.XMLParser(
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -33,6 +58,8 @@ def new_parser() -> etree.XMLParser:
         remove_pis=True,
         collect_ids=False,
     )
+    parser.resolvers.add(_NO_EXTERNAL)
+    return parser
 
 
 class ResponseSink:
@@ -42,7 +69,7 @@ class ResponseSink:
     bytes for error excerpts. ``max_bytes`` caps the body (decoded bytes).
     """
 
-    __slots__ = ("_parser", "head", "size", "max_bytes", "_failed")
+    __slots__ = ("_failed", "_parser", "_prolog", "head", "max_bytes", "size")
 
     HEAD = 2048
 
@@ -52,6 +79,9 @@ class ResponseSink:
         self.size = 0
         self.max_bytes = max_bytes
         self._failed: str | None = None
+        # Bytes of the prolog (before the root element) not yet known to be DOCTYPE-free:
+        # the only place a DOCTYPE can be. None once the root element has started.
+        self._prolog: bytes | None = b""
 
     def feed(self, chunk: bytes) -> None:
         if not chunk:
@@ -59,8 +89,8 @@ class ResponseSink:
         self.size += len(chunk)
         if len(self.head) < self.HEAD:
             self.head += chunk[: self.HEAD - len(self.head)]
-            if b"<!DOCTYPE" in self.head or b"<!ENTITY" in self.head:
-                raise XMLRejected("DOCTYPE/ENTITY declarations are refused")
+        if self._prolog is not None:
+            self._scan_prolog(chunk)
         if self.size > self.max_bytes:
             raise XMLRejected(f"body larger than {self.max_bytes} bytes", too_large=True)
         if self._failed is not None:
@@ -71,6 +101,18 @@ class ResponseSink:
             # Keep reading nothing more into the parser; report at close with the excerpt.
             self._failed = str(exc)
             raise XMLRejected(f"invalid XML: {exc}") from None
+
+    def _scan_prolog(self, chunk: bytes) -> None:
+        # Refuse a DOCTYPE before the parser sees it, however long the prolog (whitespace,
+        # comments) before it. Only the prolog is scanned: the document body is not.
+        data = self._prolog + chunk  # type: ignore[operator]
+        root = _ROOT_START.search(data)
+        prolog = data if root is None else data[: root.start()]
+        for decl in _DECLS:
+            if decl in prolog:
+                raise XMLRejected("DOCTYPE/ENTITY declarations are refused")
+        # Keep a tail so a declaration split across chunks is still seen.
+        self._prolog = None if root is not None else data[-(len(_DECLS[0]) - 1) :]
 
     def close(self) -> etree._Element:
         if self._failed is not None:

@@ -264,12 +264,14 @@ class Encoder:
         if not isinstance(value, DataObject):
             raise self._fail(f"expects {declared}, got {type(value).__name__}", path)
         known, wire = _wire_class(type(value))
-        if wire != known.__name__ and value.__pydantic_extra__:
-            raise self._fail(
-                f"cannot send a {wire} (a type this schema lacks) that carries properties "
-                f"it cannot encode: {', '.join(value.__pydantic_extra__)}",
-                path,
-            )
+        extra = value.__pydantic_extra__
+        if extra:
+            # Members the schema lacks (a misspelt keyword, or what a newer server sent):
+            # their wire types are unknown, and dropping them silently would send a
+            # different object than the caller built.
+            what = (f"a {wire} (a type this schema lacks) that carries properties"
+                    if wire != known.__name__ else f"{wire} properties the schema lacks")
+            raise self._fail(f"cannot send {what}: {', '.join(extra)}", path)
         if declared != "DataObject" and not self.schema.is_subtype(known.__name__, declared):
             raise self._fail(f"expects {declared}, got {wire}", path)
         if known.__name__ != "DataObject" and self.schema.data(known.__name__).version > (
@@ -296,6 +298,12 @@ class Encoder:
                 f"</{tag}>"
             )
             return
+        enum_type = self._enum_type(value)
+        if enum_type is not None:
+            # A vim enum member keeps its type, as the server sends it (and decodes back).
+            out.append(f'<{tag} xsi:type="{enum_type}">{self._enum_text(enum_type, value, path)}'
+                       f"</{tag}>")
+            return
         xsd = _plain_xsd(value)
         if xsd is not None:
             out.append(f'<{tag} xsi:type="xsd:{xsd}">{self._xsd_text(xsd, value, path)}</{tag}>')
@@ -321,6 +329,13 @@ class Encoder:
         else:
             raise self._fail(f"cannot send a {type(value).__name__} as xsd:anyType", path)
 
+    def _enum_type(self, value: Any) -> str | None:
+        if isinstance(value, Enum) and isinstance(value, str):
+            name = type(value).__name__
+            if name in self.schema.enums:
+                return name
+        return None
+
     def _infer(self, items: list[Any] | tuple[Any, ...], path: str) -> str:
         if not items:
             raise self._fail(
@@ -333,6 +348,8 @@ class Encoder:
             explicit = xsd_type_of(item)
             if explicit is not None:
                 kinds.add(explicit)
+            elif (enum_type := self._enum_type(item)) is not None:
+                kinds.add(enum_type)
             elif (xsd := _plain_xsd(item)) is not None:
                 kinds.add(xsd)
             elif isinstance(item, ManagedObjectReference):
@@ -641,10 +658,24 @@ def _local(tag: Any) -> str:
 
 
 def _where(el: etree._Element) -> str:
-    try:
-        return str(el.getroottree().getpath(el))
-    except (ValueError, TypeError):
-        return _local(el.tag)
+    """A readable path to ``el`` for error messages: local names from below the SOAP Body,
+    ``[n]`` (1-based) among same-named siblings, e.g. ``/XResponse/returnval/propSet[2]/val``.
+    (``getpath`` spells every default-namespace element ``*``.)"""
+    parts: list[str] = []
+    node: etree._Element | None = el
+    while node is not None and isinstance(node.tag, str):
+        tag = node.tag
+        if tag.startswith("{%s}" % NS_SOAPENV):
+            break
+        name = _local(tag)
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if c.tag == tag]
+            if len(same) > 1:
+                name += f"[{same.index(node) + 1}]"
+        parts.append(name)
+        node = parent
+    return "/" + "/".join(reversed(parts))
 
 
 # ============================================================================ single values
@@ -663,7 +694,8 @@ def encode_value(
     The element carries the namespace declarations it needs, so its bytes parse alone;
     :func:`decode_value` reads it back. ``type_name`` is one item's type (``"anyType"`` for
     an explicit ``xsi:type``); ``version`` is an API version id or index (default: newest).
-    Raises :class:`~aiovsphere.EncodeError` (:class:`~aiovsphere.VersionError`) like a call.
+    Raises :class:`~aiovsphere.EncodeError` (:class:`~aiovsphere.VersionError`) like a call,
+    and ``KeyError`` for a ``type_name`` the schema lacks.
     """
     if schema is None:
         from aiovsphere.vim._schema import schema as _schema
@@ -690,7 +722,8 @@ def encode_value(
 def decode_value(element: etree._Element, type_name: str, *, schema: Schema | None = None) -> Any:
     """Decode one element as wire type ``type_name`` (the inverse of :func:`encode_value`).
 
-    Raises :class:`~aiovsphere.DecodeError` when the element does not fit the type.
+    Raises :class:`~aiovsphere.DecodeError` when the element does not fit the type, and
+    ``KeyError`` for a ``type_name`` the schema lacks.
     """
     if schema is None:
         from aiovsphere.vim._schema import schema as _schema

@@ -45,8 +45,8 @@ def fault_from(el: etree._Element, decoder: Decoder, method: str) -> SoapFault:
 
     The detail element may be named ``<XFault>``, ``<Fault>`` or ``<X>``, with or without
     ``xsi:type``; the fault type is ``xsi:type`` if given, else what the element name says
-    (:func:`_name_from_tag`). No detail, an empty faultstring or an unknown fault type still give a
-    typed exception (``MethodFault`` at worst), never a decoding error.
+    (:func:`_name_from_tag`). No detail, an empty faultstring or an unknown fault type still
+    give a typed exception (``MethodFault`` at worst), never a decoding error.
     """
     faultstring = ""
     faultcode = ""

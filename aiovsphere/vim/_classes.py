@@ -119,8 +119,22 @@ def unknown_subclass(wire_name: str, base: type[DataObject]) -> type[DataObject]
         cls = create_model(wire_name, __base__=base, __module__="aiovsphere.vim.types")
         cls.__vim_defaults__ = base.__vim_defaults__
         cls.__vim_known__ = False
+        # Not an attribute of aiovsphere.vim.types, so pickle by (wire name, known base).
+        cls.__reduce__ = _reduce_unknown  # type: ignore[method-assign,assignment]
         _unknown[key] = cls
     return cls
+
+
+def _reduce_unknown(self: DataObject) -> tuple[Any, ...]:
+    cls = type(self)
+    return (_rebuild_unknown, (cls.__name__, cls.__mro__[1].__name__, self.__getstate__()))
+
+
+def _rebuild_unknown(wire_name: str, base_name: str, state: dict[Any, Any]) -> DataObject:
+    cls = unknown_subclass(wire_name, data_class(base_name))
+    self = cls.__new__(cls)
+    self.__setstate__(state)
+    return self
 
 
 def enum_class(name: str) -> type[enum.Enum]:

@@ -14,6 +14,7 @@ Python value              xsi:type
 ``bytes``                 ``xsd:base64Binary``
 ``datetime``              ``xsd:dateTime``
 moref / data object       its own type
+vim enum member           its enum type
 ``tuple``/``list``        ``ArrayOfX`` inferred from the items (non-empty, one type)
 ========================  =======================
 
