@@ -573,7 +573,7 @@ class Decoder:
         value = self.value
         for child in el:
             tag = child.tag
-            p = members.get(tag)  # type: ignore[call-overload]
+            p = members.get(tag)
             if p is None:
                 if not isinstance(tag, str):
                     continue
