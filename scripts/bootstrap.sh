@@ -34,6 +34,16 @@ _bootstrap() {
                     exit 1
                 }
             fi
+            if ! "$python" -c 'import ensurepip' 2>/dev/null; then
+                # Debian splits venv support out of the interpreter package.
+                echo "bootstrap: installing python3-venv (needed for the .venv)" >&2
+                local sudo=()
+                [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+                "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+                    python3-venv "$(basename "$python")-venv" 2>/dev/null ||
+                    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+                        python3-venv || exit
+            fi
             echo "bootstrap: creating $venv with $python" >&2
             "$python" -m venv "$venv" || exit
         fi
