@@ -79,6 +79,7 @@ def build(cache_dir: Path = CACHE_DIR) -> Path:
     if not {"GOCACHE", "XDG_CACHE_HOME", "HOME"} & env.keys():
         env["GOCACHE"] = str(cache_dir / "go-build")  # go refuses to guess one
     cache_dir.mkdir(parents=True, exist_ok=True)
+    print("vcsim: building the simulator once (about 15 s)...", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".build-") as tmp:
         output = Path(tmp) / binary.name
         result = subprocess.run(
