@@ -286,8 +286,15 @@ class Encoder:
         xsi = f' xsi:type="{wire}"' if (force_xsi or wire != declared) else ""
         out.append(f"<{tag}{xsi}>")
         d = value.__dict__
+        member = self._member
         for p in self.schema.data(known.__name__).all:
-            self._member(out, p, d.get(p.attr), f"{path}.{p.name}")
+            v = d.get(p.attr)
+            if v is None or (p.array and type(v) is tuple and not v):
+                # Unset: most members of most objects. No path string is built for them.
+                if not p.optional:
+                    raise self._fail("is required", f"{path}.{p.name}")
+                continue
+            member(out, p, v, f"{path}.{p.name}")
         out.append(f"</{tag}>")
 
     def _any(self, out: list[str], tag: str, value: Any, path: str) -> None:
