@@ -24,6 +24,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 from aiovsphere._deadline import timeout as _timeout_cm
 from aiovsphere._errors import (
+    DecodeError,
     HTTPStatusError,
     InvalidResponseError,
     ResponseTooLargeError,
@@ -35,6 +36,7 @@ from aiovsphere.soap._xml import ResponseSink, XMLRejected
 from aiovsphere.soap.codec import Decoder, Encoder, _Plan
 from aiovsphere.soap.envelope import NotSoap, body_of, fault_from, is_fault
 from aiovsphere.transport.base import HttpRequest, Transport
+from aiovsphere.vim import types as _types
 from aiovsphere.vim._moref import ManagedObjectReference
 from aiovsphere.vim._schema import MethodInfo, Schema, schema
 
@@ -124,11 +126,33 @@ def _split_url(url: str) -> tuple[str, str]:
     if "://" not in url:
         url = "https://" + url
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # Never echo it: the URL holds a password. vim25 logs in with Login, not HTTP auth.
+        raise ValueError("credentials in the server URL are not supported: "
+                         "pass user= and password= to connect() instead")
     if not parts.hostname:
         raise ValueError(f"not a server URL: {url!r}")
     base = f"{parts.scheme}://{parts.netloc}"
     path = parts.path.rstrip("/") or "/sdk"
     return base, base + path
+
+
+def _check_return(info: MethodInfo, value: Any) -> Any:
+    """``value`` if it is what ``info`` returns, else ``DecodeError``.
+
+    The decoder reads an ``xsi:type`` it cannot reconcile with the declared type as
+    anyType, so a hostile ``<returnval xsi:type="xsd:string">`` would otherwise come back
+    as a ``str`` posing as, say, a ServiceContent, and fail later as an AttributeError.
+    """
+    ret = info.returns
+    if value is None or ret is None or ret.kind not in ("data", "moref"):
+        return value
+    expected = ManagedObjectReference if ret.kind == "moref" else _types.data_class(ret.type)
+    for item in value if ret.array else (value,):
+        if not isinstance(item, expected):
+            raise DecodeError(f"returnval is a {type(item).__name__}, not a {ret.type}",
+                              method=info.name, path="returnval")
+    return value
 
 
 class Client:
@@ -206,16 +230,33 @@ class Client:
 
     async def open(self) -> None:
         """Negotiate the API version and read ServiceContent (no login)."""
+        self._check_open()
         if self._pinned_version is None:
             await self._negotiate()
+        self._content = await self._service_content()
+
+    async def _service_content(self) -> ServiceContent:
         content = await self.invoke(SERVICE_INSTANCE, "RetrieveServiceContent")
-        self._content = content
+        # Everything else goes through these two: a ServiceContent without them (or none at
+        # all) is a broken answer, not a client that is "not open".
+        if content is None or content.rootFolder is None or content.propertyCollector is None:
+            raise DecodeError("the ServiceContent lacks rootFolder or propertyCollector",
+                              method="RetrieveServiceContent", path="returnval")
+        return content  # type: ignore[no-any-return]
+
+    def _check_open(self, method: str = "") -> None:
+        # close() has begun: refuse new work (its own Logout aside) rather than let the
+        # transport open a new connection pool that nobody would close.
+        if self._closed and method != "Logout":
+            raise RuntimeError("the aiovsphere client is closed")
 
     async def close(self) -> None:
         """Stop keep-alive, log out if logged in, close the connection pool.
 
         Safe to call more than once and from any exit path; logout failures are logged,
-        not raised, so the pool is always closed.
+        not raised, so the pool is always closed. The logout is carried through even if
+        the caller is cancelled meanwhile (it has its own bounded budget). Afterwards, and
+        for calls that start while it runs, the client raises ``RuntimeError``.
         """
         if self._closed:
             return
@@ -283,18 +324,21 @@ class Client:
         ):
             status, body = await self._get(f"{self.sdk_url}/{name}")
             if status == 200:
-                offered = parse(body)
+                try:
+                    offered = parse(body)
+                except ValueError:  # unreadable (e.g. a version too long for int()): absent
+                    offered = []
                 if offered:
                     break
         chosen = choose_version(self.schema, offered) if offered else None
         if chosen is None:
             # Neither document was usable: ask the server itself, in the oldest dialect.
             self._set_version(self.schema.versions[self.schema.version_index("5.5")])
-            content = await self.invoke(SERVICE_INSTANCE, "RetrieveServiceContent")
-            api = content.about.apiVersion
+            content = await self._service_content()
+            api = getattr(content.about, "apiVersion", None)
             try:
-                chosen = self.schema.versions[self.schema.version_index(api)]
-            except KeyError:
+                chosen = self.schema.versions[self.schema.version_index(api or "")]
+            except (KeyError, ValueError):
                 chosen = "5.5"
         self._set_version(chosen)
         log.debug("API version %s (server offered %s)", chosen, offered[:5])
@@ -304,6 +348,7 @@ class Client:
         self._encoder = Encoder(self.schema, self.schema.version_index(version))
 
     async def _get(self, url: str) -> tuple[int, bytes]:
+        self._check_open()
         sink = _BytesSink(4 * 1024 * 1024)
         request = HttpRequest("GET", url, {"User-Agent": self.user_agent}, b"", "GET")
         try:
@@ -383,6 +428,7 @@ class Client:
         return await attempt()
 
     async def _call(self, info: MethodInfo, body: bytes, timeout: float | None) -> Any:
+        self._check_open(info.name)
         stats = self.stats
         stats.calls += 1
         headers = {
@@ -408,6 +454,7 @@ class Client:
                     stats.queue_wait_max = waited
                 stats.in_flight += 1
                 try:
+                    self._check_open(info.name)  # close() may have begun while queued
                     response = await self.transport.request(request, sink)
                 finally:
                     stats.in_flight -= 1
@@ -418,10 +465,13 @@ class Client:
                 decoder = Decoder(self.schema)
                 decoder._plans = self._plans
                 if is_fault(element):
+                    self._scrub_fault(element)
                     raise fault_from(element, decoder, info.name)
                 if sink.size > self.decode_in_thread_bytes:
-                    return await asyncio.to_thread(decoder.returnval, element, info)
-                return decoder.returnval(element, info)
+                    value = await asyncio.to_thread(decoder.returnval, element, info)
+                else:
+                    value = decoder.returnval(element, info)
+                return _check_return(info, value)
         except XMLRejected as exc:
             stats.failed += 1
             if not sink.xml:  # an over-long error page: report its status, not its size
@@ -455,21 +505,45 @@ class Client:
             status=sink.status, method=info.name, url=self.sdk_url,
         )
 
-    def _scrub(self, body: bytes) -> bytes:
-        """``body`` with this client's own secrets (session cookie, password) replaced by
-        ``***`` in the forms an error page may echo them (raw, HTML- or URL-escaped), before
-        it becomes an exception's excerpt. Pattern-based redaction cannot know them all."""
+    def _secret_forms(self) -> list[str]:
+        """This client's own secrets (session cookie, password) in the forms a server may
+        echo them (raw, HTML- or URL-escaped), longest first (no partial leaks)."""
         secrets = [self._cookie.strip('"') if self._cookie else "",
                    self.session._secret()]
-        forms: set[bytes] = set()
+        forms: set[str] = set()
         for secret in secrets:
             if secret:
-                for text in (secret, html.escape(secret), html.escape(secret, quote=False),
-                             quote(secret, safe=""), quote_plus(secret)):
-                    forms.add(text.encode("utf-8", "replace"))
-        for form in sorted(forms, key=len, reverse=True):  # longest first: no partial leaks
-            body = body.replace(form, b"***")
+                forms.update((secret, html.escape(secret), html.escape(secret, quote=False),
+                              quote(secret, safe=""), quote_plus(secret)))
+        return sorted(forms, key=len, reverse=True)
+
+    def _scrub(self, body: bytes) -> bytes:
+        """``body`` with this client's secrets replaced by ``***``, before it becomes an
+        exception's excerpt. Pattern-based redaction cannot know them all."""
+        for form in self._secret_forms():
+            body = body.replace(form.encode("utf-8", "replace"), b"***")
         return body
+
+    def _scrub_fault(self, fault: Any) -> None:
+        """Replace this client's secrets in a parsed ``<Fault>`` before it becomes an
+        exception: a server (or proxy) that quotes the request it refuses may quote the
+        password or the cookie in ``faultstring`` or a message."""
+        forms = self._secret_forms()
+        if not forms:
+            return
+
+        def clean(text: str) -> str:
+            for form in forms:
+                text = text.replace(form, "***")
+            return text
+
+        for node in fault.iter():
+            if node.text:
+                node.text = clean(node.text)
+            if node.tail:
+                node.tail = clean(node.tail)
+            for name, value in node.attrib.items():
+                node.set(name, clean(value))
 
     def _take_cookie(self, set_cookies: tuple[str, ...]) -> None:
         for header in set_cookies:

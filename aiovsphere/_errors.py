@@ -149,6 +149,7 @@ class DecodeError(VSphereError):
     """A response value does not fit its declared type (e.g. ``int`` text that is not a number)."""
 
     def __init__(self, message: str, *, method: str | None = None, path: str = "") -> None:
+        self.reason = message
         self.method = method
         self.path = path
         where = " ".join(x for x in (method, path) if x)

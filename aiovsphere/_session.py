@@ -8,6 +8,12 @@ login storm. Each failed call then retries once.
 
 Credentials for re-login are held in a private object whose repr hides the password; the
 session cookie lives on the client, never in reprs, logs or exceptions.
+
+Cancellation never strands a server session: a Login or CloneSession runs to its end in a
+task of its own (a cancelled caller waits for it, within ``_LOGOUT_TIMEOUT``, then gets its
+CancelledError), so a session the server created is known and logged out by ``close()``;
+and the logout in ``close()`` is likewise carried through a cancellation. Both waits are
+bounded.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from aiovsphere._deadline import without_deadline
 from aiovsphere._errors import DecodeError, SoapFault, VSphereError
@@ -57,6 +64,7 @@ class Session:
         self.logins = 0
         self._keepalive_interval = keepalive
         self._keepalive_task: asyncio.Task[None] | None = None
+        self._exchange: asyncio.Task[UserSession] | None = None  # a Login/CloneSession
 
     def __repr__(self) -> str:
         who = self.user_session.userName if self.user_session else None
@@ -73,33 +81,61 @@ class Session:
     # ------------------------------------------------------------------ login / logout
     async def login(self, user: str, password: str, locale: str | None = None) -> UserSession:
         """vim.SessionManager.Login. Raises ``faults.InvalidLogin`` for bad credentials."""
-        previous, self._credentials = self._credentials, _Credentials(user, password, locale)
+        creds = _Credentials(user, password, locale)
+        previous, self._credentials = self._credentials, creds
         try:
             async with self._lock:
-                return await self._login()
+                return await self._login(creds)
         except BaseException:
             # Keep re-logging in with what worked before, never with what was just refused.
             self._credentials = previous
             raise
 
-    async def _login(self) -> UserSession:
-        creds = self._credentials
-        assert creds is not None
+    async def _login(self, creds: _Credentials) -> UserSession:
+        return await self._settle(self._session_call(
+            "Login", userName=creds.user, password=creds.password, locale=creds.locale))
+
+    async def _session_call(self, method: str, **params: Any) -> UserSession:
+        """Login or CloneSession, and record the session it made (run as a task)."""
         client = self._client
-        session = await client.invoke(
-            client.service("sessionManager"), "Login",
-            userName=creds.user, password=creds.password, locale=creds.locale,
-        )
+        session = await client.invoke(client.service("sessionManager"), method, **params)
         if session is None:
-            raise DecodeError("Login returned no UserSession", method="Login")
+            raise DecodeError(f"{method} returned no UserSession", method=method)
         self._logged_in(session)
         return session  # type: ignore[no-any-return]
+
+    async def _settle(self, call: Coroutine[Any, Any, UserSession]) -> UserSession:
+        """Await a call that creates a server session, through cancellation.
+
+        Cancelled while the call is on the wire, the server may already hold the session
+        while its answer (the cookie) is still in transit; dropping the call then would
+        leave that session behind until it expires. So the call runs in its own task;
+        a cancelled caller gives it up to ``_LOGOUT_TIMEOUT`` to finish (the session is
+        then recorded, and ``close()`` logs it out) before re-raising. If a second
+        cancellation cuts that wait short, ``close()`` waits for the task instead. The task
+        runs outside the caller's deadline (which the caller's own wait enforces), or the
+        deadline would cut the exchange short just the same; the client's per-call
+        ``timeout`` still bounds it.
+        """
+        with without_deadline():
+            task = asyncio.ensure_future(call)
+        task.add_done_callback(_retrieve)
+        self._exchange = task
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                await asyncio.wait([task], timeout=_LOGOUT_TIMEOUT)
+                if not task.done():
+                    task.cancel()
+            raise
 
     def _logged_in(self, session: UserSession) -> None:
         self.user_session = session
         self.generation += 1
         self.logins += 1
-        if self._keepalive_interval and self._keepalive_task is None:
+        if (self._keepalive_interval and self._keepalive_task is None
+                and not self._client._closed):
             # A fresh context: the task must not inherit the deadline (aiovsphere.timeout)
             # of whoever happened to log in, or every tick would time out once it passed.
             self._keepalive_task = asyncio.create_task(self._keepalive(),
@@ -108,13 +144,9 @@ class Session:
 
     async def login_by_clone_ticket(self, ticket: str) -> UserSession:
         """vim.SessionManager.CloneSession: join a session another process acquired."""
-        client = self._client
         self._credentials = None  # a ticket works once: no re-login possible
         async with self._lock:
-            session = await client.invoke(client.service("sessionManager"), "CloneSession",
-                                          cloneTicket=ticket)
-            self._logged_in(session)
-        return session  # type: ignore[no-any-return]
+            return await self._settle(self._session_call("CloneSession", cloneTicket=ticket))
 
     async def acquire_clone_ticket(self) -> str:
         """vim.SessionManager.AcquireCloneTicket: a one-time ticket for another process."""
@@ -135,19 +167,49 @@ class Session:
             client._cookie = None
 
     async def close(self) -> None:
-        """Stop keep-alive and log out; errors are logged, not raised."""
-        task, self._keepalive_task = self._keepalive_task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.wait([task])  # never raises the task's own outcome
-        if self.user_session is None:
+        """Stop keep-alive and log out; errors are logged, not raised.
+
+        The shutdown runs in a task of its own, bounded by ``_LOGOUT_TIMEOUT``, that a
+        cancellation of ``close()`` does not cut short (the caller waits for it, then gets
+        its CancelledError): a Logout cancelled before it went out, or a re-login still
+        landing in the keep-alive task, would strand a session on the server.
+        """
+        if self._keepalive_task is None and self.user_session is None and (
+                self._exchange is None or self._exchange.done()):
             return
+        with without_deadline():  # its own budget, even if the caller's ran out
+            shutdown = asyncio.ensure_future(self._shutdown())
         try:
-            with without_deadline():  # its own budget, even if the caller's ran out
-                async with asyncio.timeout(_LOGOUT_TIMEOUT):
-                    await self.logout()
-        except (VSphereError, OSError, TimeoutError) as exc:
+            await asyncio.shield(shutdown)
+        except asyncio.CancelledError:
+            await asyncio.wait([shutdown])  # bounded by _LOGOUT_TIMEOUT
+            raise
+
+    async def _shutdown(self) -> None:
+        keepalive, self._keepalive_task = self._keepalive_task, None
+        try:
+            async with asyncio.timeout(_LOGOUT_TIMEOUT):
+                if keepalive is not None:
+                    # Cancelled inside a re-login, it first lets that Login land.
+                    keepalive.cancel()
+                    await asyncio.wait([keepalive])
+                exchange = self._exchange
+                if exchange is not None and not exchange.done():
+                    await asyncio.wait([exchange])  # a login still settling: let it land
+                if self.user_session is not None:
+                    async with self._lock:  # after any re-login in progress, not during it
+                        await self.logout()
+        except Exception as exc:  # never raised from close(): the pool must still close
             log.warning("logout failed: %s", type(exc).__name__)
+        finally:
+            # Out of budget: give up on what is still running, and leave nothing behind.
+            leftovers = [t for t in (keepalive, self._exchange) if t is not None and not t.done()]
+            for task in leftovers:
+                task.cancel()
+            if leftovers:
+                await asyncio.wait(leftovers)
+            if keepalive is not None and not keepalive.cancelled() and keepalive.exception():
+                log.warning("keep-alive stopped: %s", type(keepalive.exception()).__name__)
 
     # ------------------------------------------------------------------ re-login
     async def relogin_after(self, failed_generation: int) -> bool:
@@ -170,7 +232,7 @@ class Session:
             self._client.stats.relogins += 1
             self._client._cookie = None
             try:
-                await self._login()
+                await self._login(self._credentials)
             except SoapFault as exc:
                 if isinstance(exc, fault_class("InvalidLogin")):
                     # Refused credentials are never tried again by re-login: one failed
@@ -195,10 +257,16 @@ class Session:
         interval = self._keepalive_interval
         assert interval
         client = self._client
-        while True:
+        while not client._closed:
             await asyncio.sleep(interval)
             try:
                 await client.invoke(client.service_instance.ref, "CurrentTime",
                                     timeout=max(interval, 10.0))
             except (VSphereError, OSError, TimeoutError) as exc:
                 log.warning("keep-alive call failed: %s", type(exc).__name__)
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark a background task's exception as seen (its awaiter may be gone)."""
+    if not task.cancelled():
+        task.exception()

@@ -457,14 +457,22 @@ def make_moref(type_: str, value: str, guid: str | None = None) -> ManagedObject
 
 
 class _Plan:
-    """How to decode the children of one data type: tag -> member, and the class."""
+    """How to decode the children of one data type, compiled once per type.
+
+    ``members`` maps a child tag (namespaced and bare) to
+    ``(attr, array, text_conv, element_conv)``: exactly one converter is set, the first for
+    members decoded from their text alone (scalars, enums), the second for the rest.
+    """
 
     __slots__ = ("cls", "members", "name")
 
-    def __init__(self, cls: type[DataObject], members: dict[str, PropInfo], name: str) -> None:
+    def __init__(self, cls: type[DataObject], members: dict[str, _Member], name: str) -> None:
         self.cls = cls
         self.members = members
         self.name = name
+
+
+_Member = tuple[str, bool, Callable[[str], Any] | None, Callable[[Any], Any] | None]
 
 
 class Decoder:
@@ -473,12 +481,11 @@ class Decoder:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self._plans: dict[str, _Plan] = {}
-        self.method = ""
+        self.method = ""  # only for messages of errors raised below an entry point
 
     # ------------------------------------------------------------------ entry points
     def returnval(self, body_child: etree._Element, method: MethodInfo) -> Any:
         """Decode ``<XResponse>``'s ``returnval`` element(s) by the method's return type."""
-        self.method = method.name
         ret = method.returns
         if ret is None:
             return None
@@ -489,10 +496,12 @@ class Decoder:
             if not items:
                 return None
             return self.value(items[0], ret)
-        except DecodeError:
-            raise
+        except DecodeError as exc:
+            if exc.method:
+                raise
+            raise DecodeError(exc.reason, method=method.name, path=exc.path) from None
         except _DECODE_ERRORS as exc:
-            raise DecodeError(f"{type(exc).__name__}: {exc}", method=self.method) from None
+            raise DecodeError(f"{type(exc).__name__}: {exc}", method=method.name) from None
 
     def typed(self, el: etree._Element, type_name: str) -> Any:
         """Decode one element as wire type ``type_name`` (``X[]`` not accepted)."""
@@ -517,9 +526,7 @@ class Decoder:
         except DecodeError:
             raise
         except _DECODE_ERRORS as exc:
-            raise DecodeError(
-                f"cannot decode {p.type}: {exc}", method=self.method, path=_where(el)
-            ) from None
+            raise DecodeError(f"cannot decode {p.type}: {exc}", path=_where(el)) from None
 
     def _enum(self, type_: str, text: str) -> Any:
         member = _types.enum_class(type_)._value2member_map_.get(text)
@@ -529,7 +536,7 @@ class Decoder:
         mtype = el.get("type")
         if mtype is None:
             if declared in ("ManagedObject", "ManagedObjectReference"):
-                raise DecodeError("moref without a type attribute", method=self.method)
+                raise DecodeError("moref without a type attribute", path=_where(el))
             mtype = declared
         return make_moref(mtype, _text(el).strip(), el.get("serverGuid"))
 
@@ -549,13 +556,30 @@ class Decoder:
         plan = self._plans.get(name)
         if plan is None:
             cls = _types.data_class(name)
-            members: dict[str, PropInfo] = {}
+            members: dict[str, _Member] = {}
             for p in self.schema.data(name).all:
-                members["{%s}%s" % (NS_VIM, p.name)] = p
-                members[p.name] = p
+                member = (p.attr, p.array, *self._converters(p))
+                members["{%s}%s" % (NS_VIM, p.name)] = member
+                members[p.name] = member
             plan = _Plan(cls, members, name)
             self._plans[name] = plan
         return plan
+
+    def _converters(
+        self, p: PropInfo
+    ) -> tuple[Callable[[str], Any] | None, Callable[[Any], Any] | None]:
+        if p.kind == "xsd":
+            return _XSD_PARSE[p.type], None
+        if p.kind == "enum":
+            lookup = _types.enum_class(p.type)._value2member_map_.get
+            # An unknown value from a newer server stays a plain str.
+            return (lambda text: lookup(text, text)), None
+        type_ = p.type
+        if p.kind == "moref":
+            return None, lambda el: self._moref(el, type_)
+        if p.kind == "data":
+            return None, lambda el: self._data(el, type_)
+        return None, self._any
 
     def _data(self, el: etree._Element, declared: str) -> Any:
         xsi = self._xsi(el)
@@ -577,26 +601,37 @@ class Decoder:
         members = plan.members
         values: dict[str, Any] = {}
         extra: dict[str, Any] | None = None
-        value = self.value
-        for child in el:
-            tag = child.tag
-            p = members.get(tag)
-            if p is None:
-                if not isinstance(tag, str):
+        child = el
+        try:
+            for child in el:
+                member = members.get(child.tag)
+                if member is None:
+                    tag = child.tag
+                    if not isinstance(tag, str):
+                        continue
+                    if extra is None:
+                        extra = {}
+                    _add(extra, _local(tag), self._generic(child))
                     continue
-                if extra is None:
-                    extra = {}
-                _add(extra, _local(tag), self._generic(child))
-                continue
-            v = value(child, p)
-            if p.array:
-                lst = values.get(p.attr)
-                if lst is None:
-                    values[p.attr] = [v]
+                attr, array, text_conv, el_conv = member
+                if text_conv is not None:
+                    text = child.text
+                    v = text_conv(text if text is not None else "")
                 else:
-                    lst.append(v)
-            else:
-                values[p.attr] = v
+                    v = el_conv(child)  # type: ignore[misc]
+                if array:
+                    items = values.get(attr)
+                    if items is None:
+                        values[attr] = [v]
+                    else:
+                        items.append(v)
+                else:
+                    values[attr] = v
+        except DecodeError:
+            raise
+        except _DECODE_ERRORS as exc:
+            raise DecodeError(f"cannot decode {_local(child.tag)}: {exc}",
+                              path=_where(child)) from None
         for k, v in values.items():
             if type(v) is list:
                 values[k] = tuple(v)

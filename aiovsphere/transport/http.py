@@ -9,12 +9,18 @@
   deflate (zlib-wrapped or raw) are decoded by aiohttp.
 * On any error or cancellation mid-response the connection is closed, not returned to the
   pool half-read.
+* Error messages never quote a session cookie: aiohttp's own messages may carry response
+  headers (``ServerDisconnectedError`` shows the half-read message, parser errors the bad
+  header line), so they are redacted.
+* After :meth:`AiohttpTransport.close` requests raise ``RuntimeError`` rather than quietly
+  opening a new connection pool that nobody would close.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import ssl
 from typing import Any
 
@@ -26,6 +32,19 @@ from aiovsphere.transport.base import BodySink, HttpRequest, HttpResponse
 __all__ = ["AiohttpTransport", "ThumbprintPin"]
 
 _CHUNK = 1 << 16
+
+# ``vmware_soap_session=<value>`` however the message quotes it (raw, "...", \"...\").
+_COOKIE_VALUE = re.compile(r"""(vmware_soap_session\s*=\s*(?:\\*["'])?)[^"'\\;,\s<>)]*""",
+                           re.IGNORECASE)
+
+
+def _describe(exc: BaseException) -> str:
+    """``"ExcType: message"`` for an aiohttp/OS error, without any session cookie."""
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        text = "Server disconnected"  # its message is the half-read response, headers and all
+    else:
+        text = str(exc)
+    return f"{type(exc).__name__}: " + _COOKIE_VALUE.sub(r"\1***", text)
 
 
 class ThumbprintPin(aiohttp.Fingerprint):
@@ -82,8 +101,11 @@ class AiohttpTransport:
         self._ssl = _ssl_param(insecure, thumbprint, ssl_context)
         self._connect_timeout = connect_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("the transport is closed")
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl,
                                              enable_cleanup_closed=True)
@@ -115,10 +137,10 @@ class AiohttpTransport:
                 method=request.operation, url=request.url,
             ) from None
         except (aiohttp.ClientConnectionError, OSError) as exc:
-            raise ConnectError(f"{type(exc).__name__}: {exc}", method=request.operation,
+            raise ConnectError(_describe(exc), method=request.operation,
                                url=request.url) from None
         except aiohttp.ClientError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}", method=request.operation,
+            raise TransportError(_describe(exc), method=request.operation,
                                  url=request.url) from None
         done = False
         try:
@@ -128,7 +150,7 @@ class AiohttpTransport:
             done = True
         except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, OSError) as exc:
             raise TransportError(
-                f"connection lost while reading the response: {type(exc).__name__}: {exc}",
+                f"connection lost while reading the response: {_describe(exc)}",
                 method=request.operation, url=request.url,
             ) from None
         finally:
@@ -143,6 +165,7 @@ class AiohttpTransport:
         )
 
     async def close(self) -> None:
+        self._closed = True
         session, self._session = self._session, None
         if session is not None:
             await session.close()

@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict
 __all__ = ["DataObject"]
 
 _setattr = object.__setattr__
+# Interned fields-set frozensets, one per distinct combination of set members; bounded so
+# that a server sending ever-new combinations cannot grow it without limit.
+_KEYS: dict[frozenset[str], frozenset[str]] = {}
+_KEYS_LIMIT = 65536
 
 
 class DataObject(BaseModel):
@@ -49,6 +53,18 @@ class DataObject(BaseModel):
             yield name, value
         yield from (self.__pydantic_extra__ or {}).items()
 
+    def __copy__(self) -> Any:
+        # Decoded objects share a frozenset as fields-set; pydantic's model_copy(update=...)
+        # mutates the copy's, so give the copy its own set.
+        copied = super().__copy__()
+        _setattr(copied, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Any:
+        copied = super().__deepcopy__(memo)
+        _setattr(copied, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        return copied
+
     @classmethod
     def _from_wire(cls, values: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
         """Build without validation from already-typed values (the decoder's fast path)."""
@@ -56,7 +72,16 @@ class DataObject(BaseModel):
         d = cls.__vim_defaults__.copy()
         d.update(values)
         _setattr(self, "__dict__", d)
-        _setattr(self, "__pydantic_fields_set__", set(values))
+        # Decoded objects share one frozenset per distinct set of keys: every set object is
+        # tracked by the cyclic GC, and a large response holds hundreds of thousands of
+        # these objects; sharing keeps GC passes (and event-loop stalls) shorter.
+        keys = frozenset(values)
+        shared = _KEYS.get(keys)
+        if shared is None:
+            shared = keys
+            if len(_KEYS) < _KEYS_LIMIT:
+                _KEYS[keys] = keys
+        _setattr(self, "__pydantic_fields_set__", shared)
         _setattr(self, "__pydantic_extra__", extra if extra is not None else {})
         _setattr(self, "__pydantic_private__", None)
         return self
