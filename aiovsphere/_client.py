@@ -31,9 +31,10 @@ from aiovsphere._errors import (
     SoapFault,
     TransportError,
 )
+from aiovsphere._gc import deferred_full_collections
 from aiovsphere._versions import choose_version, versions_from_wsdl, versions_from_xml
 from aiovsphere.soap._xml import ResponseSink, XMLRejected
-from aiovsphere.soap.codec import Decoder, Encoder, _Plan
+from aiovsphere.soap.codec import Decoder, Encoder
 from aiovsphere.soap.envelope import NotSoap, body_of, fault_from, is_fault
 from aiovsphere.transport.base import HttpRequest, Transport
 from aiovsphere.vim import types as _types
@@ -171,6 +172,7 @@ class Client:
         timeout: default per-call timeout in seconds (``None``: only enclosing deadlines).
         max_response_bytes: refuse response bodies larger than this (bytes, decompressed).
         decode_in_thread_bytes: decode bodies larger than this off the event loop.
+        defer_gc: defer full GC collections while such a body is decoded (see ``_gc``).
         keepalive: seconds between keep-alive calls (``CurrentTime``); ``None`` for none.
     """
 
@@ -186,12 +188,19 @@ class Client:
         timeout: float | None = None,
         max_response_bytes: int = 512 * 1024 * 1024,
         decode_in_thread_bytes: int = 1024 * 1024,
+        defer_gc: bool = True,
         keepalive: float | None = None,
         user_agent: str = "aiovsphere/0.1",
     ) -> None:
         from aiovsphere._session import Session
 
         self.base_url, self.sdk_url = _split_url(url)
+        # Both would otherwise fail quietly: a semaphore of 0 makes every call wait forever,
+        # a negative keep-alive interval calls CurrentTime in a busy loop.
+        if max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be at least 1, not {max_in_flight}")
+        if keepalive is not None and not keepalive >= 0:  # (0 means none, as None does)
+            raise ValueError(f"keepalive must be a number of seconds or None, not {keepalive}")
         if transport is None:
             from aiovsphere.transport.http import AiohttpTransport
 
@@ -203,7 +212,8 @@ class Client:
         self._pinned_version = version
         self.version: str = version or self.schema.versions[-1]
         self._encoder = Encoder(self.schema, self.schema.version_index(self.version))
-        self._plans: dict[str, _Plan] = {}
+        self._decoder = Decoder(self.schema)
+        self.defer_gc = defer_gc
         self._semaphore = asyncio.Semaphore(max_in_flight)
         self.max_in_flight = max_in_flight
         self.default_timeout = timeout
@@ -460,17 +470,12 @@ class Client:
                     stats.in_flight -= 1
                     self._semaphore.release()
                 self._take_cookie(response.set_cookies)
-                root = self._finish(info, sink)
-                element = body_of(root)
-                decoder = Decoder(self.schema)
-                decoder._plans = self._plans
-                if is_fault(element):
-                    self._scrub_fault(element)
-                    raise fault_from(element, decoder, info.name)
+                self._finish(info, sink)
                 if sink.size > self.decode_in_thread_bytes:
-                    value = await asyncio.to_thread(decoder.returnval, element, info)
+                    # Finish the parse, decode and free the tree off the loop.
+                    value = await asyncio.to_thread(self._decode_large, info, sink)
                 else:
-                    value = decoder.returnval(element, info)
+                    value = self._decode(info, sink.close())
                 return _check_return(info, value)
         except XMLRejected as exc:
             stats.failed += 1
@@ -490,10 +495,25 @@ class Client:
             stats.failed += 1
             raise
 
-    def _finish(self, info: MethodInfo, sink: _CallSink) -> Any:
+    def _decode(self, info: MethodInfo, root: Any, consume: bool = False) -> Any:
+        element = body_of(root)
+        decoder = self._decoder
+        if is_fault(element):
+            self._scrub_fault(element)
+            raise fault_from(element, decoder, info.name)
+        return decoder.returnval(element, info, consume=consume)
+
+    def _decode_large(self, info: MethodInfo, sink: _CallSink) -> Any:
+        """Worker-thread half of a large call: the tree is freed as it is decoded."""
+        if not self.defer_gc:
+            return self._decode(info, sink.close(), consume=True)
+        with deferred_full_collections():
+            return self._decode(info, sink.close(), consume=True)
+
+    def _finish(self, info: MethodInfo, sink: _CallSink) -> None:
+        """Refuse a response that is not a SOAP exchange (status, content type)."""
         if sink.status not in (200, 500) or not sink.xml:
             raise self._not_soap(info, sink)
-        return sink.close()
 
     def _not_soap(self, info: MethodInfo, sink: _CallSink) -> TransportError:
         """The error for a response that is not a SOAP exchange: its status or content type."""

@@ -484,17 +484,30 @@ class Decoder:
         self.method = ""  # only for messages of errors raised below an entry point
 
     # ------------------------------------------------------------------ entry points
-    def returnval(self, body_child: etree._Element, method: MethodInfo) -> Any:
-        """Decode ``<XResponse>``'s ``returnval`` element(s) by the method's return type."""
+    def returnval(self, body_child: etree._Element, method: MethodInfo, *,
+                  consume: bool = False) -> Any:
+        """Decode ``<XResponse>``'s ``returnval`` element(s) by the method's return type.
+
+        ``consume=True`` frees each top-level member's subtree once it is decoded, so a
+        large tree is released piece by piece (in the decoding thread) instead of all at
+        once when the last reference goes.
+        """
         ret = method.returns
         if ret is None:
             return None
         try:
             items = [c for c in body_child if _local(c.tag) == "returnval"]
             if ret.array:
-                return tuple(self.value(c, ret) for c in items)
+                out = []
+                for c in items:
+                    out.append(self.value(c, ret))
+                    if consume:
+                        c.clear()
+                return tuple(out)
             if not items:
                 return None
+            if consume and ret.kind == "data":
+                return self._data(items[0], ret.type, consume=True)
             return self.value(items[0], ret)
         except DecodeError as exc:
             if exc.method:
@@ -581,7 +594,7 @@ class Decoder:
             return None, lambda el: self._data(el, type_)
         return None, self._any
 
-    def _data(self, el: etree._Element, declared: str) -> Any:
+    def _data(self, el: etree._Element, declared: str, consume: bool = False) -> Any:
         xsi = self._xsi(el)
         name = declared
         unknown: str | None = None
@@ -627,6 +640,8 @@ class Decoder:
                         items.append(v)
                 else:
                     values[attr] = v
+                if consume:
+                    child.clear()
         except DecodeError:
             raise
         except _DECODE_ERRORS as exc:

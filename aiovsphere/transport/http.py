@@ -145,8 +145,15 @@ class AiohttpTransport:
         done = False
         try:
             sink.start(resp.status, resp.headers.get("Content-Type", ""))
+            first = True
             async for chunk in resp.content.iter_chunked(_CHUNK):
                 sink.feed(chunk)
+                if not first:
+                    # When the body arrives faster than it is parsed, iter_chunked returns
+                    # buffered data without ever suspending: yield after each chunk past
+                    # the first so other tasks run between ~1 ms parse steps.
+                    await asyncio.sleep(0)
+                first = False
             done = True
         except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, OSError) as exc:
             raise TransportError(
