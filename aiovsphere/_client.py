@@ -17,6 +17,7 @@ import asyncio
 import html
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -51,6 +52,7 @@ __all__ = ["CallStats", "Client"]
 log = logging.getLogger("aiovsphere")
 T = TypeVar("T")
 M = TypeVar("M", bound="ManagedObject")
+_BODY_CACHE_SIZE = 1024
 
 SESSION_COOKIE = "vmware_soap_session"
 SERVICE_INSTANCE = ManagedObjectReference("ServiceInstance", "ServiceInstance")
@@ -213,6 +215,7 @@ class Client:
         self.version: str = version or self.schema.versions[-1]
         self._encoder = Encoder(self.schema, self.schema.version_index(self.version))
         self._decoder = Decoder(self.schema)
+        self._body_cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self.defer_gc = defer_gc
         self._semaphore = asyncio.Semaphore(max_in_flight)
         self.max_in_flight = max_in_flight
@@ -600,23 +603,40 @@ class Client:
             lambda: self._get_properties(ref, paths, timeout)
         )
 
-    async def _get_properties(
-        self, ref: ManagedObjectReference, paths: Sequence[str], timeout: float | None
-    ) -> dict[str, Any]:
-        from aiovsphere.faults import fault_class
+    def _properties_body(self, ref: ManagedObjectReference, paths: tuple[str, ...]) -> bytes:
+        """The RetrievePropertiesEx request for ``paths`` of ``ref``, memoized.
+
+        Pollers (exporters, dashboards) ask for the same properties of the same objects
+        over and over; the request bytes depend only on these inputs and the API version,
+        so they are encoded once (bounded LRU, per client).
+        """
+        key = (ref.type, ref.value, ref.serverGuid, paths, self.version)
+        cache = self._body_cache
+        body = cache.get(key)
+        if body is not None:
+            cache.move_to_end(key)
+            return body
         from aiovsphere.vim import types as t
 
         spec = t.PropertyFilterSpec(
             objectSet=(t.ObjectSpec(obj=ref, skip=False),),
-            propSet=(t.PropertySpec(type=ref.type, pathSet=tuple(paths), all=False),),
+            propSet=(t.PropertySpec(type=ref.type, pathSet=paths, all=False),),
         )
-        result = await self._invoke_once(
-            self.service("propertyCollector"),
-            "RetrievePropertiesEx",
-            timeout,
-            specSet=(spec,),
-            options=t.RetrieveOptions(),
-        )
+        info = self.schema.method("PropertyCollector", "RetrievePropertiesEx")
+        encoded: bytes = self._encoder.call(info, self.service("propertyCollector"),
+                                            {"specSet": (spec,), "options": t.RetrieveOptions()})
+        cache[key] = encoded
+        if len(cache) > _BODY_CACHE_SIZE:
+            cache.popitem(last=False)
+        return encoded
+
+    async def _get_properties(
+        self, ref: ManagedObjectReference, paths: Sequence[str], timeout: float | None
+    ) -> dict[str, Any]:
+        from aiovsphere.faults import fault_class
+
+        info = self.schema.method("PropertyCollector", "RetrievePropertiesEx")
+        result = await self._call(info, self._properties_body(ref, tuple(paths)), timeout)
         out: dict[str, Any] = {}
         if result is None:
             return out
