@@ -612,7 +612,10 @@ class Decoder:
         if unknown is not None:
             cls = _types.unknown_subclass(unknown, cls)
         members = plan.members
-        values: dict[str, Any] = {}
+        # Fill a copy of the class's defaults in place: one dict per object, no merge.
+        values = cls.__vim_defaults__.copy()
+        seen: list[str] = []
+        arrays: list[str] | None = None
         extra: dict[str, Any] | None = None
         child = el
         try:
@@ -633,13 +636,19 @@ class Decoder:
                 else:
                     v = el_conv(child)  # type: ignore[misc]
                 if array:
-                    items = values.get(attr)
-                    if items is None:
-                        values[attr] = [v]
-                    else:
+                    items = values[attr]
+                    if type(items) is list:
                         items.append(v)
+                    else:
+                        values[attr] = [v]
+                        seen.append(attr)
+                        if arrays is None:
+                            arrays = [attr]
+                        else:
+                            arrays.append(attr)
                 else:
                     values[attr] = v
+                    seen.append(attr)
                 if consume:
                     child.clear()
         except DecodeError:
@@ -647,10 +656,10 @@ class Decoder:
         except _DECODE_ERRORS as exc:
             raise DecodeError(f"cannot decode {_local(child.tag)}: {exc}",
                               path=_where(child)) from None
-        for k, v in values.items():
-            if type(v) is list:
-                values[k] = tuple(v)
-        return cls._from_wire(values, extra)
+        if arrays is not None:
+            for attr in arrays:
+                values[attr] = tuple(values[attr])
+        return cls._from_decoded(values, seen, extra)
 
     def _any(self, el: etree._Element) -> Any:
         xsi = self._xsi(el)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -68,14 +69,21 @@ class DataObject(BaseModel):
     @classmethod
     def _from_wire(cls, values: dict[str, Any], extra: dict[str, Any] | None = None) -> Any:
         """Build without validation from already-typed values (the decoder's fast path)."""
-        self = cls.__new__(cls)
         d = cls.__vim_defaults__.copy()
         d.update(values)
-        _setattr(self, "__dict__", d)
+        return cls._from_decoded(d, values, extra)
+
+    @classmethod
+    def _from_decoded(
+        cls, values: dict[str, Any], set_keys: Iterable[str], extra: dict[str, Any] | None
+    ) -> Any:
+        """Adopt ``values`` (every field present, already typed) as the instance's dict."""
+        self = cls.__new__(cls)
+        _setattr(self, "__dict__", values)
         # Decoded objects share one frozenset per distinct set of keys: every set object is
         # tracked by the cyclic GC, and a large response holds hundreds of thousands of
         # these objects; sharing keeps GC passes (and event-loop stalls) shorter.
-        keys = frozenset(values)
+        keys = frozenset(set_keys)
         shared = _KEYS.get(keys)
         if shared is None:
             shared = keys
