@@ -10,7 +10,6 @@ all read.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from lxml import etree
@@ -43,8 +42,8 @@ class _NoExternal(etree.Resolver):
 _NO_EXTERNAL = _NoExternal()
 
 # The root element's start: "<" then a name character (not "?", "!" or "/").
-_ROOT_START = re.compile(rb"<[^?!/]")
 _DECLS = (b"<!DOCTYPE", b"<!ENTITY")
+_LONGEST_DECL = max(map(len, _DECLS))
 
 
 def new_parser() -> etree.XMLParser:
@@ -69,7 +68,7 @@ class ResponseSink:
     bytes for error excerpts. ``max_bytes`` caps the body (decoded bytes).
     """
 
-    __slots__ = ("_failed", "_parser", "_prolog", "head", "max_bytes", "size")
+    __slots__ = ("_failed", "_parser", "_prolog", "_skip", "head", "max_bytes", "size")
 
     HEAD = 2048
 
@@ -82,6 +81,7 @@ class ResponseSink:
         # Bytes of the prolog (before the root element) not yet known to be DOCTYPE-free:
         # the only place a DOCTYPE can be. None once the root element has started.
         self._prolog: bytes | None = b""
+        self._skip: bytes | None = None  # the terminator of the comment/PI being skipped
 
     def feed(self, chunk: bytes) -> None:
         if not chunk:
@@ -103,16 +103,36 @@ class ResponseSink:
             raise XMLRejected(f"invalid XML: {exc}") from None
 
     def _scan_prolog(self, chunk: bytes) -> None:
-        # Refuse a DOCTYPE before the parser sees it, however long the prolog (whitespace,
-        # comments) before it. Only the prolog is scanned: the document body is not.
+        # Refuse a DOCTYPE before the parser sees it, however long the prolog before it.
+        # The prolog is read as XML reads it: comments and PIs are skipped whole (a `<x`
+        # inside one is not the root element); only the prolog is scanned, not the body.
         data = self._prolog + chunk  # type: ignore[operator]
-        root = _ROOT_START.search(data)
-        prolog = data if root is None else data[: root.start()]
-        for decl in _DECLS:
-            if decl in prolog:
+        i = 0
+        while True:
+            if self._skip is not None:  # inside a comment or PI: find its end
+                j = data.find(self._skip, i)
+                if j < 0:
+                    self._prolog = data[-(len(self._skip) - 1):]
+                    return
+                i = j + len(self._skip)
+                self._skip = None
+                continue
+            j = data.find(b"<", i)
+            if j < 0:
+                self._prolog = b""
+                return
+            if len(data) - j < _LONGEST_DECL:
+                self._prolog = data[j:]  # too short to tell yet: wait for more bytes
+                return
+            if data.startswith(b"<!--", j):
+                self._skip, i = b"-->", j + 4
+            elif data.startswith(b"<?", j):
+                self._skip, i = b"?>", j + 2
+            elif data.startswith(_DECLS, j):
                 raise XMLRejected("DOCTYPE/ENTITY declarations are refused")
-        # Keep a tail so a declaration split across chunks is still seen.
-        self._prolog = None if root is not None else data[-(len(_DECLS[0]) - 1) :]
+            else:
+                self._prolog = None  # the root element (or other markup): prolog over
+                return
 
     def close(self) -> etree._Element:
         if self._failed is not None:

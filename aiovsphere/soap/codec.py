@@ -604,9 +604,13 @@ class Decoder:
                 name = local
             elif not is_xsd and self.schema.array_item(local) is None:
                 unknown = local
+            elif declared == "DataObject":
+                return self._any(el)  # any value fits DataObject-typed positions
             else:
-                # xsd or array content where a data object was declared: decode as anyType.
-                return self._any(el)
+                # A scalar or an array where a data object is declared: the caller would get
+                # a value of the wrong type in a typed field, so refuse it here.
+                raise DecodeError(f"expected {declared}, got xsi:type {local!r}",
+                                  path=_where(el))
         plan = self._plan(name)
         cls = plan.cls
         if unknown is not None:

@@ -87,10 +87,6 @@ async def test_get_properties_refuses_a_result_of_the_wrong_type() -> None:
             await client.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "soap/codec.py (reported): Decoder._data decodes an element that declares an xsd or "
-    "ArrayOf xsi:type where a data object is declared as anyType, so a str or AnyArray "
-    "sits in a typed field (RetrieveResult.objects) and get_properties trips over it"))
 async def test_get_properties_refuses_nested_values_of_the_wrong_type() -> None:
     bodies = {"RetrievePropertiesEx": response(
         "RetrievePropertiesEx", '<returnval><objects xsi:type="xsd:string">x</objects>'
