@@ -128,25 +128,9 @@ class ResponseTooLargeError(TransportError):
         super().__init__(f"response body larger than {limit} bytes", method=method, url=url)
 
 
-class EncodeError(VSphereError, ValueError):
-    """A request value does not fit the schema (wrong type, missing required, bad string).
-
-    Raised before anything is sent. ``path`` locates the value, e.g. ``spec.deviceChange[0]``.
-    """
-
-    def __init__(self, message: str, *, method: str | None = None, path: str = "") -> None:
-        self.method = method
-        self.path = path
-        where = " ".join(x for x in (method, path) if x)
-        super().__init__(f"{where}: {message}" if where else message)
-
-
-class VersionError(EncodeError):
-    """A property or method is newer than the API version negotiated with the server."""
-
-
-class DecodeError(VSphereError):
-    """A response value does not fit its declared type (e.g. ``int`` text that is not a number)."""
+class _ValueError(VSphereError):
+    """A value that does not fit the schema: ``reason``, the SOAP ``method``, and ``path``
+    (where the value sits, e.g. ``spec.deviceChange[0]`` or an XPath)."""
 
     def __init__(self, message: str, *, method: str | None = None, path: str = "") -> None:
         self.reason = message
@@ -154,6 +138,21 @@ class DecodeError(VSphereError):
         self.path = path
         where = " ".join(x for x in (method, path) if x)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class EncodeError(_ValueError, ValueError):
+    """A request value does not fit the schema (wrong type, missing required, bad string).
+
+    Raised before anything is sent. ``path`` locates the value, e.g. ``spec.deviceChange[0]``.
+    """
+
+
+class VersionError(EncodeError):
+    """A property or method is newer than the API version negotiated with the server."""
+
+
+class DecodeError(_ValueError):
+    """A response value does not fit its declared type (e.g. ``int`` text that is not a number)."""
 
 
 class CollectorInUseError(VSphereError):

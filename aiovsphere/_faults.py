@@ -1,19 +1,4 @@
-"""Runtime of :mod:`aiovsphere.faults`: fault exception classes, built on first use.
-
-The classes mirror the API's fault tree (``MethodFault`` -> ``RuntimeFault`` /
-``VimFault`` -> ...) and are built on first use from the schema. ``MethodFault`` derives
-from :class:`aiovsphere.SoapFault`, so ``except aiovsphere.SoapFault`` catches them all::
-
-    try:
-        await client.login(user, password)
-    except aiovsphere.faults.InvalidLogin as exc:
-        exc.fault          # the types.InvalidLogin data object
-        exc.faultstring    # SOAP faultstring
-        exc.fault_name     # wire name, kept as sent (also for unknown faults)
-
-A fault name the schema lacks (a newer server) raises the class of the nearest known base
-(``MethodFault`` when nothing better is known), with ``fault_name`` the wire name.
-"""
+"""Runtime of :mod:`aiovsphere.faults` (documented there): fault classes built on use."""
 
 from __future__ import annotations
 
