@@ -218,20 +218,29 @@ def py_field_name(name: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
-def _stub_type(schema: dict[str, Any], t: str, in_faults: bool = False,
-               arg: bool = False) -> str:
+def _stub_type(schema: dict[str, Any], t: str, *, arg: bool = False, qualify: str = "",
+               ref: str = "ManagedObjectReference") -> str:
+    """The annotation for wire type ``t`` (``X[]`` for arrays).
+
+    ``arg``: a parameter (arrays accept any ``Sequence``); ``qualify``: module prefix for
+    vim25 types (``"_t."`` outside types.pyi); ``ref``: what a moref position accepts.
+    """
     array = t.endswith("[]")
     base = t[:-2] if array else t
+    if base == "void":
+        return "None"
     if base in _PY_SCALARS:
         py = _PY_SCALARS[base]
+        if py == "ManagedObjectReference":
+            py = ref
     elif base in schema["managed"]:
-        py = "ManagedObjectReference"
+        py = ref
     elif base in schema["enums"]:
-        py = f"{base} | str"
+        py = f"{qualify}{base} | str"
     elif base == "DataObject":
         py = "DataObject"
     else:
-        py = f"_t.{base}" if in_faults else base
+        py = f"{qualify}{base}"
     if array:
         return f"Sequence[{py}]" if arg else f"tuple[{py}, ...]"
     return py
@@ -335,28 +344,6 @@ def render_faults_stub(schema: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _managed_py_type(schema: dict[str, Any], t: str, param: bool) -> str:
-    array = t.endswith("[]")
-    base = t[:-2] if array else t
-    if base == "void":
-        return "None"
-    if base in _PY_SCALARS:
-        py = _PY_SCALARS[base]
-        if py == "ManagedObjectReference" and param:
-            py = "_Ref"
-    elif base in schema["managed"]:
-        py = "_Ref" if param else "ManagedObjectReference"
-    elif base in schema["enums"]:
-        py = f"_t.{base} | str"
-    elif base == "DataObject":
-        py = "DataObject"
-    else:
-        py = f"_t.{base}"
-    if array:
-        return f"Sequence[{py}]" if param else f"tuple[{py}, ...]"
-    return py
-
-
 def render_managed_stub(schema: dict[str, Any]) -> str:
     out = [
         f"# {HEADER.format(pin=PYVMOMI_PIN)}",
@@ -387,12 +374,12 @@ def render_managed_stub(schema: dict[str, Any]) -> str:
             for pname, ptype, _pv, flags, _pp in params:
                 if pname == "timeout":
                     continue  # the call's own timeout= wins; pass it in args={...}
-                t = _managed_py_type(schema, ptype, param=True)
+                t = _stub_type(schema, ptype, arg=True, qualify="_t.", ref="_Ref")
                 opt = flags & 4 or ptype.endswith("[]")
                 args.append(f"{py_field_name(pname)}: {t}{' | None = ...' if opt else ''}")
             args.append("timeout: float | None = ...")
             args.append("args: Mapping[str, Any] | None = ...")
-            rtype = _managed_py_type(schema, ret[1], param=False)
+            rtype = _stub_type(schema, ret[1], qualify="_t.")
             if ret[1] != "void" and ret[0] & 4 and not ret[1].endswith("[]"):
                 rtype += " | None"
             out.append(f"    async def {mname}(self, *, {', '.join(args)}) -> {rtype}: ...")
