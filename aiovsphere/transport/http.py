@@ -123,7 +123,7 @@ class AiohttpTransport:
         try:
             resp = await session.request(
                 request.method, request.url, data=request.body or None,
-                headers=dict(request.headers), allow_redirects=False,
+                headers=request.headers, allow_redirects=False,
             )
         except aiohttp.ServerFingerprintMismatch as exc:
             raise ConnectError(
@@ -145,15 +145,15 @@ class AiohttpTransport:
         done = False
         try:
             sink.start(resp.status, resp.headers.get("Content-Type", ""))
-            first = True
-            async for chunk in resp.content.iter_chunked(_CHUNK):
-                sink.feed(chunk)
-                if not first:
-                    # When the body arrives faster than it is parsed, iter_chunked returns
-                    # buffered data without ever suspending: yield after each chunk past
-                    # the first so other tasks run between ~1 ms parse steps.
-                    await asyncio.sleep(0)
-                first = False
+            length = resp.content_length
+            if (length is not None and length <= _CHUNK
+                    and "Content-Encoding" not in resp.headers):
+                # The common small, uncompressed response: one read, no async iterator.
+                # (aiohttp reads at most Content-Length bytes; a compressed body takes the
+                # chunked path so that a small body cannot inflate past the cap in one read.)
+                sink.feed(await resp.content.read())
+            else:
+                await _stream(resp, sink)
             done = True
         except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, OSError) as exc:
             raise TransportError(
@@ -178,3 +178,15 @@ class AiohttpTransport:
             await session.close()
             # Let the SSL transports finish closing before the loop goes away.
             await asyncio.sleep(0)
+
+
+async def _stream(resp: aiohttp.ClientResponse, sink: BodySink) -> None:
+    first = True
+    async for chunk in resp.content.iter_chunked(_CHUNK):
+        sink.feed(chunk)
+        if not first:
+            # When the body arrives faster than it is parsed, iter_chunked returns buffered
+            # data without ever suspending: yield after each chunk past the first so other
+            # tasks run between ~1 ms parse steps.
+            await asyncio.sleep(0)
+        first = False
