@@ -594,8 +594,10 @@ class Decoder:
             return None, lambda el: self._data(el, type_)
         return None, self._any
 
-    def _data(self, el: etree._Element, declared: str, consume: bool = False) -> Any:
-        xsi = self._xsi(el)
+    def _data(self, el: etree._Element, declared: str, consume: bool = False,
+              typed: bool = False) -> Any:
+        """Decode a data object; ``typed``: ``el``'s xsi:type is known to be ``declared``."""
+        xsi = None if typed else self._xsi(el)
         name = declared
         unknown: str | None = None
         if xsi is not None and xsi[1] != declared:
@@ -688,7 +690,7 @@ class Decoder:
                 [self.value(c, p) for c in el if isinstance(c.tag, str)],
             )
         if self.schema.is_data(local):
-            return self._data(el, local)
+            return self._data(el, local, typed=True)  # xsi:type already resolved
         if local in self.schema.enums:
             return self._enum(local, _text(el))
         if local.startswith("ArrayOf"):
