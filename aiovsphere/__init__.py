@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from aiovsphere._connect import connect
     from aiovsphere._deadline import remaining, timeout
     from aiovsphere._objects import ManagedObject
+    from aiovsphere._task import wait_for_task
     from aiovsphere.vim._base import DataObject
     from aiovsphere.vim._moref import ManagedObjectReference
 
@@ -67,6 +68,7 @@ __all__ = [
     "faults",
     "remaining",
     "timeout",
+    "wait_for_task",
 ]
 
 _LAZY = {
@@ -76,6 +78,7 @@ _LAZY = {
     "remaining": "aiovsphere._deadline",
     "timeout": "aiovsphere._deadline",
     "ManagedObject": "aiovsphere._objects",
+    "wait_for_task": "aiovsphere._task",
     "DataObject": "aiovsphere.vim._base",
     "ManagedObjectReference": "aiovsphere.vim._moref",
 }
