@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from aiovsphere._connect import connect
     from aiovsphere._deadline import remaining, timeout
     from aiovsphere._objects import ManagedObject
-    from aiovsphere._task import wait_for_task
+    from aiovsphere._task import wait_for_task, wait_for_tasks
     from aiovsphere.vim._base import DataObject
     from aiovsphere.vim._moref import ManagedObjectReference
 
@@ -69,6 +69,7 @@ __all__ = [
     "remaining",
     "timeout",
     "wait_for_task",
+    "wait_for_tasks",
 ]
 
 _LAZY = {
@@ -79,6 +80,7 @@ _LAZY = {
     "timeout": "aiovsphere._deadline",
     "ManagedObject": "aiovsphere._objects",
     "wait_for_task": "aiovsphere._task",
+    "wait_for_tasks": "aiovsphere._task",
     "DataObject": "aiovsphere.vim._base",
     "ManagedObjectReference": "aiovsphere.vim._moref",
 }

@@ -1,16 +1,17 @@
-"""Waiting for a Task through PropertyCollector updates, not polling.
+"""Waiting for Tasks through PropertyCollector updates, not polling.
 
-``await wait_for_task(client, task)`` (govmomi's ``task.Wait``): a PropertyCollector of its
-own (vim.PropertyCollector.CreatePropertyCollector, so concurrent waiters never steal each
-other's updates), one filter on the task's ``info``, then WaitForUpdatesEx until the state
-is ``success`` or ``error``. ``maxWaitSeconds`` never exceeds what is left of the caller's
-deadline (:func:`aiovsphere.remaining`), so the server-side wait ends in time. The collector
-(and with it the filter) is destroyed on every exit path, cancellation included; with
-``cancel_task=True`` a task still running when the wait is cancelled or times out is
+``await wait_for_task(client, task)`` (govmomi's ``task.Wait``) and
+``await wait_for_tasks(client, tasks)``: a PropertyCollector of their own
+(vim.PropertyCollector.CreatePropertyCollector, so concurrent waiters never steal each
+other's updates), one filter on the tasks' ``info`` (one filter for 1,000 tasks, not 1,000
+pollers), then WaitForUpdatesEx until every task is ``success`` or ``error``.
+``maxWaitSeconds`` never exceeds what is left of the caller's deadline
+(:func:`aiovsphere.remaining`), so the server-side wait ends in time. The collector (and with
+it the filter) is destroyed on every exit path, cancellation included; with
+``cancel_task=True`` tasks still running when the wait is cancelled or times out are
 cancelled on the server too (vim.Task.CancelTask).
 
-This is the first piece of the govmomi-level layer (issue 3), kept small: one task at a
-time; ``wait_for_tasks`` through one collector and richer progress reporting come later.
+This is the first piece of the govmomi-level layer (issue 3).
 """
 
 from __future__ import annotations
@@ -18,20 +19,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiovsphere._deadline import remaining, without_deadline
+from aiovsphere._errors import SoapFault
 from aiovsphere._faults import fault_class
 
 if TYPE_CHECKING:
     from aiovsphere._client import Client
     from aiovsphere.vim._moref import ManagedObjectReference
 
-__all__ = ["wait_for_task"]
+__all__ = ["wait_for_task", "wait_for_tasks"]
 
 _MAX_WAIT_SECONDS = 60  # per WaitForUpdatesEx round trip when no deadline bounds it
 _CLEANUP_SECONDS = 30
+_DONE = ("success", "error")
 
 
 async def wait_for_task(
@@ -44,66 +47,115 @@ async def wait_for_task(
     """Wait until ``task`` finishes; return ``info.result`` (typed; ``None`` for none).
 
     ``progress(percent)`` is called with each new ``info.progress`` (0-100) the server
-    reports. Raises the task's fault as ``aiovsphere.faults.<Name>`` (``exc.task`` is the
-    task moref), ``TimeoutError`` at the caller's deadline, and whatever the calls raise.
+    reports, and with 100 at success. Raises the task's fault as
+    ``aiovsphere.faults.<Name>`` (``exc.task`` is the task moref), ``TimeoutError`` at the
+    caller's deadline, and whatever the calls raise.
     """
+    last: list[int | None] = [None]
+
+    def on_info(_index: int, info: Any) -> None:
+        if progress is None:
+            return
+        percent = 100 if info.state == "success" else info.progress
+        if percent is not None and percent != last[0]:
+            last[0] = percent
+            progress(percent)
+
+    (outcome,) = await _wait(client, [task], on_info, cancel_task)
+    if isinstance(outcome, SoapFault):
+        raise outcome
+    return outcome
+
+
+async def wait_for_tasks(
+    client: Client,
+    tasks: Sequence[ManagedObjectReference],
+    *,
+    return_exceptions: bool = False,
+    cancel_task: bool = False,
+) -> list[Any]:
+    """Wait for all ``tasks`` through one collector and one filter; results in task order.
+
+    A failed task's fault is an ``aiovsphere.faults.<Name>`` exception with ``.task`` set:
+    with ``return_exceptions=True`` it takes that task's place in the list; otherwise the
+    first failed task's fault (in task order) is raised once all tasks have finished.
+    """
+    outcomes = await _wait(client, list(tasks), None, cancel_task)
+    if not return_exceptions:
+        for outcome in outcomes:
+            if isinstance(outcome, SoapFault):
+                raise outcome
+    return outcomes
+
+
+async def _wait(
+    client: Client,
+    tasks: list[ManagedObjectReference],
+    on_info: Callable[[int, Any], None] | None,
+    cancel_task: bool,
+) -> list[Any]:
     from aiovsphere.vim import types as t
 
+    if not tasks:
+        return []
+    index: dict[ManagedObjectReference, list[int]] = {}
+    for i, task in enumerate(tasks):
+        index.setdefault(task, []).append(i)
+    outcomes: list[Any] = [None] * len(tasks)
+    pending = set(index)
     collector = await client.invoke(client.service("propertyCollector"),
                                     "CreatePropertyCollector")
     try:
         spec = t.PropertyFilterSpec(
-            objectSet=(t.ObjectSpec(obj=task, skip=False),),
+            objectSet=tuple(t.ObjectSpec(obj=task, skip=False) for task in index),
             propSet=(t.PropertySpec(type="Task", pathSet=("info",), all=False),),
         )
         await client.invoke(collector, "CreateFilter", spec=spec, partialUpdates=False)
         version = ""
-        last_progress: int | None = None
-        while True:
+        while pending:
             left = remaining()
             wait = _MAX_WAIT_SECONDS if left is None else max(0, math.floor(left))
             update = await client.invoke(collector, "WaitForUpdatesEx", version=version,
                                          options=t.WaitOptions(maxWaitSeconds=wait))
             if update is None:
                 if left is not None and left < 1:
-                    raise TimeoutError(f"task {task.value} did not finish before the deadline")
+                    raise TimeoutError(f"{len(pending)} task(s) did not finish in time")
                 continue  # maxWaitSeconds passed with no change: wait again
             version = update.version
-            info = _info_of(update)
-            if info is None:
-                continue
-            if progress is not None and info.progress is not None and (
-                info.progress != last_progress
-            ):
-                last_progress = info.progress
-                progress(info.progress)
-            state = info.state
-            if state == "success":
-                if progress is not None and last_progress != 100:
-                    progress(100)
-                return info.result
-            if state == "error":
-                raise _task_fault(task, info)
+            for task, info in _infos(update):
+                if task not in index:
+                    continue
+                for i in index[task]:
+                    if on_info is not None:
+                        on_info(i, info)
+                    if info.state == "success":
+                        outcomes[i] = info.result
+                    elif info.state == "error":
+                        outcomes[i] = _task_fault(task, info)
+                if info.state in _DONE:
+                    pending.discard(task)
+        return outcomes
     except BaseException:
-        if cancel_task:
+        if cancel_task and pending:
             with without_deadline():  # the expired deadline is often why we are here
-                await asyncio.shield(_cancel(client, task))
+                await asyncio.shield(_cancel(client, list(pending)))
         raise
     finally:
         with without_deadline():
             await asyncio.shield(_destroy(client, collector))
 
 
-def _info_of(update: Any) -> Any:
+def _infos(update: Any) -> list[tuple[Any, Any]]:
+    out = []
     for filter_update in update.filterSet:
         for object_update in filter_update.objectSet:
             for change in object_update.changeSet:
                 if change.name == "info" and change.op in ("assign", "add"):
-                    return change.val
-    return None
+                    out.append((object_update.obj, change.val))
+    return out
 
 
-def _task_fault(task: ManagedObjectReference, info: Any) -> Exception:
+def _task_fault(task: ManagedObjectReference, info: Any) -> SoapFault:
     localized = info.error
     fault = localized.fault if localized is not None else None
     name = type(fault).__name__ if fault is not None else "MethodFault"
@@ -117,6 +169,9 @@ async def _destroy(client: Client, collector: ManagedObjectReference) -> None:
         await client.invoke(collector, "DestroyPropertyCollector", timeout=_CLEANUP_SECONDS)
 
 
-async def _cancel(client: Client, task: ManagedObjectReference) -> None:
-    with contextlib.suppress(Exception):
-        await client.invoke(task, "CancelTask", timeout=_CLEANUP_SECONDS)
+async def _cancel(client: Client, tasks: list[ManagedObjectReference]) -> None:
+    async def one(task: ManagedObjectReference) -> None:
+        with contextlib.suppress(Exception):
+            await client.invoke(task, "CancelTask", timeout=_CLEANUP_SECONDS)
+
+    await asyncio.gather(*(one(task) for task in tasks))

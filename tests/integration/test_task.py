@@ -136,3 +136,39 @@ async def test_server_side_wait_is_bounded_by_the_deadline(observer: aiovsphere.
         del observer.invoke  # back to the class's method
     assert waits["deadline"] and all(0 <= w <= 5 for w in waits["deadline"])
     assert waits["none"] and all(w == 60 for w in waits["none"])  # the default bound
+
+
+async def test_many_tasks_through_one_collector_in_order(observer: aiovsphere.Client) -> None:
+    async with container_view(observer, ["VirtualMachine"]) as view:
+        refs = sorted((await observer.get_properties(view, ["view"]))["view"],
+                      key=lambda r: r.value)
+    created: list[str] = []
+    original = observer.invoke
+
+    async def invoke(ref, method, /, **kwargs):  # type: ignore[no-untyped-def]
+        if method in ("CreatePropertyCollector", "CreateFilter"):
+            created.append(method)
+        return await original(ref, method, **kwargs)
+
+    observer.invoke = invoke  # type: ignore[method-assign]
+    try:
+        # Snapshots of every VM (typed results), plus one task that fails.
+        tasks = [await observer.mo(r).CreateSnapshot_Task(name="many", memory=False,
+                                                           quiesce=False) for r in refs]
+        failing = await observer.mo(refs[0]).PowerOnVM_Task()  # already on
+        outcomes = await aiovsphere.wait_for_tasks(observer, [*tasks, failing],
+                                                   return_exceptions=True)
+        assert created == ["CreatePropertyCollector", "CreateFilter"]  # one of each
+        snapshots = outcomes[:-1]
+        assert all(isinstance(s, aiovsphere.ManagedObjectReference)
+                   and s.type == "VirtualMachineSnapshot" for s in snapshots)
+        assert len(set(snapshots)) == len(refs)
+        assert isinstance(outcomes[-1], faults.InvalidPowerState)
+        assert outcomes[-1].task == failing
+        with pytest.raises(faults.InvalidPowerState):
+            await aiovsphere.wait_for_tasks(observer, [tasks[0], failing])
+        removals = [await observer.mo(s).RemoveSnapshot_Task(removeChildren=True)
+                    for s in snapshots]
+        assert await aiovsphere.wait_for_tasks(observer, removals) == [None] * len(refs)
+    finally:
+        del observer.invoke
