@@ -32,6 +32,7 @@ from aiovsphere._errors import (
     SoapFault,
     TransportError,
 )
+from aiovsphere._faults import from_localized
 from aiovsphere._gc import deferred_full_collections
 from aiovsphere._versions import choose_version, versions_from_wsdl, versions_from_xml
 from aiovsphere.soap._xml import ResponseSink, XMLRejected
@@ -633,8 +634,6 @@ class Client:
     async def _get_properties(
         self, ref: ManagedObjectReference, paths: Sequence[str], timeout: float | None
     ) -> dict[str, Any]:
-        from aiovsphere.faults import fault_class
-
         info = self.schema.method("PropertyCollector", "RetrievePropertiesEx")
         result = await self._call(info, self._properties_body(ref, tuple(paths)), timeout)
         out: dict[str, Any] = {}
@@ -642,12 +641,8 @@ class Client:
             return out
         for content in result.objects:
             for missing in content.missingSet:
-                fault = missing.fault.fault if missing.fault is not None else None
-                name = type(fault).__name__ if fault is not None else "MethodFault"
-                raise fault_class(name)(
-                    f"property {missing.path!r} of {ref}", fault=fault, fault_name=name,
-                    method="RetrievePropertiesEx",
-                )
+                raise from_localized(missing.fault, f"property {missing.path!r} of {ref}",
+                                     method="RetrievePropertiesEx")
             for prop in content.propSet:
                 out[prop.name] = prop.val
         if result.token is not None:

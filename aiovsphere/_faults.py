@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiovsphere._errors import SoapFault
 from aiovsphere.vim._schema import schema
 
-__all__ = ["fault_class"]
+if TYPE_CHECKING:
+    from aiovsphere.vim._moref import ManagedObjectReference
+
+__all__ = ["fault_class", "from_localized"]
 
 _lock = threading.RLock()
 _classes: dict[str, type[SoapFault]] = {}
@@ -40,6 +43,30 @@ def fault_class(wire_name: str) -> type[SoapFault]:
             )
             _classes[wire_name] = cls
     return cls
+
+
+def from_localized(
+    localized: Any,
+    message: str = "",
+    *,
+    method: str | None = None,
+    task: ManagedObjectReference | None = None,
+) -> SoapFault:
+    """The exception for a ``LocalizedMethodFault`` found in a result (a task's
+    ``info.error``, a ``missingSet`` entry) rather than raised as a SOAP fault.
+
+    The class is that of the fault's nearest known type; ``fault_name`` keeps the wire name.
+    ``message`` defaults to the server's ``localizedMessage``.
+    """
+    fault = localized.fault if localized is not None else None
+    if fault is None:
+        name = known = "MethodFault"
+    else:
+        name = type(fault).__name__
+        known = next(c.__name__ for c in type(fault).__mro__ if c.__dict__.get(
+            "__vim_known__", False))
+    text = message or (localized.localizedMessage if localized is not None else "") or ""
+    return fault_class(known)(text, fault=fault, fault_name=name, method=method, task=task)
 
 
 def __getattr__(name: str) -> Any:

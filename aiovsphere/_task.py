@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiovsphere._deadline import remaining, without_deadline
 from aiovsphere._errors import SoapFault
-from aiovsphere._faults import fault_class
+from aiovsphere._faults import from_localized
 
 if TYPE_CHECKING:
     from aiovsphere._client import Client
@@ -131,7 +131,8 @@ async def _wait(
                     if info.state == "success":
                         outcomes[i] = info.result
                     elif info.state == "error":
-                        outcomes[i] = _task_fault(task, info)
+                        outcomes[i] = from_localized(info.error, method=info.descriptionId,
+                                                     task=task)
                 if info.state in _DONE:
                     pending.discard(task)
         return outcomes
@@ -153,15 +154,6 @@ def _infos(update: Any) -> list[tuple[Any, Any]]:
                 if change.name == "info" and change.op in ("assign", "add"):
                     out.append((object_update.obj, change.val))
     return out
-
-
-def _task_fault(task: ManagedObjectReference, info: Any) -> SoapFault:
-    localized = info.error
-    fault = localized.fault if localized is not None else None
-    name = type(fault).__name__ if fault is not None else "MethodFault"
-    message = (localized.localizedMessage if localized is not None else "") or ""
-    return fault_class(name)(message, fault=fault, fault_name=name, method=info.descriptionId,
-                             task=task)
 
 
 async def _destroy(client: Client, collector: ManagedObjectReference) -> None:
