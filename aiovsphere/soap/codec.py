@@ -481,7 +481,6 @@ class Decoder:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self._plans: dict[str, _Plan] = {}
-        self.method = ""  # only for messages of errors raised below an entry point
 
     # ------------------------------------------------------------------ entry points
     def returnval(self, body_child: etree._Element, method: MethodInfo, *,

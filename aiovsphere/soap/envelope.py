@@ -101,5 +101,6 @@ def _decode_fault(decoder: Decoder, detail: etree._Element, known: str, wire: st
         from aiovsphere.vim.types import unknown_subclass
 
         cls = unknown_subclass(wire, type(value))
-        value = cls._from_wire(dict(value.__dict__), value.__pydantic_extra__)
+        value = cls._from_decoded(dict(value.__dict__), value.__pydantic_fields_set__,
+                                  value.__pydantic_extra__)
     return value
