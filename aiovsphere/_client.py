@@ -39,7 +39,6 @@ from aiovsphere.soap._xml import ResponseSink, XMLRejected
 from aiovsphere.soap.codec import Decoder, Encoder
 from aiovsphere.soap.envelope import NotSoap, body_of, fault_from, is_fault
 from aiovsphere.transport.base import HttpRequest, Transport
-from aiovsphere.vim import types as _types
 from aiovsphere.vim._moref import ManagedObjectReference
 from aiovsphere.vim._schema import MethodInfo, Schema, schema
 
@@ -139,24 +138,6 @@ def _split_url(url: str) -> tuple[str, str]:
     base = f"{parts.scheme}://{parts.netloc}"
     path = parts.path.rstrip("/") or "/sdk"
     return base, base + path
-
-
-def _check_return(info: MethodInfo, value: Any) -> Any:
-    """``value`` if it is what ``info`` returns, else ``DecodeError``.
-
-    The decoder reads an ``xsi:type`` it cannot reconcile with the declared type as
-    anyType, so a hostile ``<returnval xsi:type="xsd:string">`` would otherwise come back
-    as a ``str`` posing as, say, a ServiceContent, and fail later as an AttributeError.
-    """
-    ret = info.returns
-    if value is None or ret is None or ret.kind not in ("data", "moref"):
-        return value
-    expected = ManagedObjectReference if ret.kind == "moref" else _types.data_class(ret.type)
-    for item in value if ret.array else (value,):
-        if not isinstance(item, expected):
-            raise DecodeError(f"returnval is a {type(item).__name__}, not a {ret.type}",
-                              method=info.name, path="returnval")
-    return value
 
 
 class Client:
@@ -480,7 +461,7 @@ class Client:
                     value = await asyncio.to_thread(self._decode_large, info, sink)
                 else:
                     value = self._decode(info, sink.close())
-                return _check_return(info, value)
+                return value
         except XMLRejected as exc:
             stats.failed += 1
             if not sink.xml:  # an over-long error page: report its status, not its size

@@ -481,6 +481,14 @@ class Decoder:
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self._plans: dict[str, _Plan] = {}
+        self._subtypes: dict[tuple[str, str], bool] = {}
+
+    def _subtype(self, name: str, ancestor: str) -> bool:
+        key = (name, ancestor)
+        known = self._subtypes.get(key)
+        if known is None:
+            known = self._subtypes[key] = self.schema.is_subtype(name, ancestor)
+        return known
 
     # ------------------------------------------------------------------ entry points
     def returnval(self, body_child: etree._Element, method: MethodInfo, *,
@@ -602,6 +610,11 @@ class Decoder:
         if xsi is not None and xsi[1] != declared:
             is_xsd, local = xsi
             if not is_xsd and self.schema.is_data(local):
+                if declared != "DataObject" and not self._subtype(local, declared):
+                    # A known type that is not a subtype: the caller would get a value of
+                    # the wrong type in a typed position (or as the return value).
+                    raise DecodeError(f"expected {declared}, got xsi:type {local!r}",
+                                      path=_where(el))
                 name = local
             elif not is_xsd and self.schema.array_item(local) is None:
                 unknown = local
