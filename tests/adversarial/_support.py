@@ -14,6 +14,7 @@ from aiohttp import web
 
 import aiovsphere
 from aiovsphere.transport.base import BodySink, HttpRequest, HttpResponse
+from tests._local_server import serve
 
 NS = (
     'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -88,14 +89,7 @@ class HostileServer:
         app = web.Application()
         app.router.add_route("POST", "/sdk", self._handle)
         app.router.add_route("GET", "/sdk/{name}", self._get)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None,
-                                     shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        self.port = server.sockets[0].getsockname()[1]
+        self._runner, self.port = await serve(app, shutdown_timeout=0.5)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

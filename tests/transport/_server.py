@@ -12,6 +12,7 @@ from multidict import CIMultiDict
 
 from aiovsphere.transport.base import HttpRequest
 from aiovsphere.transport.mock import MockResponse
+from tests._local_server import serve
 
 # shape(request, fake response) -> what goes on the wire (None: the plain response).
 Shaper = Callable[[web.Request, MockResponse], Awaitable[web.StreamResponse | None]]
@@ -57,14 +58,8 @@ class VCServer:
         app = web.Application()
         app.router.add_route("*", "/sdk", self._handle)
         app.router.add_route("GET", "/sdk/{name}", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None,
-                                     shutdown_timeout=2.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.ssl_context)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        self.port = server.sockets[0].getsockname()[1]
+        self._runner, self.port = await serve(app, shutdown_timeout=2.0,
+                                              ssl_context=self.ssl_context)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
