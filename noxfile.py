@@ -22,7 +22,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff on everything, mypy --strict on the package, codegen output up to date."""
+    """ruff, mypy --strict on the package, codegen output up to date, docs build."""
     session.run("bash", "scripts/lint.sh", external=True)
 
 
