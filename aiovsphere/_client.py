@@ -26,6 +26,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 from aiovsphere._deadline import timeout as _timeout_cm
 from aiovsphere._errors import (
     DecodeError,
+    EncodeError,
     HTTPStatusError,
     InvalidResponseError,
     ResponseTooLargeError,
@@ -579,6 +580,12 @@ class Client:
         """
         ref = getattr(obj, "ref", obj)
         assert isinstance(ref, ManagedObjectReference)
+        if not isinstance(paths, str):
+            paths = tuple(paths)  # any iterable, read once
+        if isinstance(paths, str) or not all(isinstance(p, str) for p in paths):
+            raise EncodeError("paths must be a sequence of property paths (str), e.g. "
+                              "['name', 'runtime.powerState']", method="RetrievePropertiesEx",
+                              path="pathSet")
         # Some servers (vcsim) report a lost session per object in missingSet rather than
         # as a fault: retrying the whole read covers both.
         return await self.retry_on_lost_session(

@@ -31,20 +31,25 @@ class _Deferral:
         self.lock = threading.Lock()
         self.depth = 0
         self.saved: tuple[int, int, int] | None = None
+        self.deferred: tuple[int, int, int] | None = None
 
     def enter(self) -> None:
         with self.lock:
             if self.depth == 0:
                 self.saved = gc.get_threshold()
                 g0, g1, g2 = self.saved
-                gc.set_threshold(g0, g1, max(g2, _DEFERRED_THRESHOLD2))
+                self.deferred = (g0, g1, max(g2, _DEFERRED_THRESHOLD2))
+                gc.set_threshold(*self.deferred)
             self.depth += 1
 
     def exit(self) -> None:
         with self.lock:
             self.depth -= 1
             if self.depth == 0 and self.saved is not None:
-                gc.set_threshold(*self.saved)
+                # Restore only what we set: thresholds the application changed meanwhile
+                # are its own.
+                if gc.get_threshold() == self.deferred:
+                    gc.set_threshold(*self.saved)
                 self.saved = None
 
 

@@ -23,23 +23,25 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiovsphere._deadline import remaining, without_deadline
-from aiovsphere._errors import SoapFault
+from aiovsphere._errors import EncodeError, SoapFault
 from aiovsphere._faults import from_localized
 
 if TYPE_CHECKING:
     from aiovsphere._client import Client
+    from aiovsphere._objects import ManagedObject
     from aiovsphere.vim._moref import ManagedObjectReference
 
 __all__ = ["wait_for_task", "wait_for_tasks"]
 
 _MAX_WAIT_SECONDS = 60  # per WaitForUpdatesEx round trip when no deadline bounds it
 _CLEANUP_SECONDS = 30
+_WAIT_MARGIN_SECONDS = 30  # network time on top of a server-side wait
 _DONE = ("success", "error")
 
 
 async def wait_for_task(
     client: Client,
-    task: ManagedObjectReference,
+    task: ManagedObjectReference | ManagedObject,
     *,
     progress: Callable[[int], Any] | None = None,
     cancel_task: bool = False,
@@ -61,7 +63,7 @@ async def wait_for_task(
             last[0] = percent
             progress(percent)
 
-    (outcome,) = await _wait(client, [task], on_info, cancel_task)
+    (outcome,) = await _wait(client, [_ref(task)], on_info, cancel_task)
     if isinstance(outcome, SoapFault):
         raise outcome
     return outcome
@@ -69,7 +71,7 @@ async def wait_for_task(
 
 async def wait_for_tasks(
     client: Client,
-    tasks: Sequence[ManagedObjectReference],
+    tasks: Sequence[ManagedObjectReference | ManagedObject],
     *,
     return_exceptions: bool = False,
     cancel_task: bool = False,
@@ -80,7 +82,7 @@ async def wait_for_tasks(
     with ``return_exceptions=True`` it takes that task's place in the list; otherwise the
     first failed task's fault (in task order) is raised once all tasks have finished.
     """
-    outcomes = await _wait(client, list(tasks), None, cancel_task)
+    outcomes = await _wait(client, [_ref(task) for task in tasks], None, cancel_task)
     if not return_exceptions:
         for outcome in outcomes:
             if isinstance(outcome, SoapFault):
@@ -100,11 +102,14 @@ async def _wait(
         return []
     index: dict[ManagedObjectReference, list[int]] = {}
     for i, task in enumerate(tasks):
+        if task.type != "Task":
+            # A filter on Task.info of anything else never reports: refuse, do not hang.
+            raise EncodeError(f"expects a Task moref, got {task}", method="WaitForUpdatesEx",
+                              path=f"tasks[{i}]")
         index.setdefault(task, []).append(i)
     outcomes: list[Any] = [None] * len(tasks)
     pending = set(index)
-    collector = await client.invoke(client.service("propertyCollector"),
-                                    "CreatePropertyCollector")
+    collector = await _create_collector(client)
     try:
         spec = t.PropertyFilterSpec(
             objectSet=tuple(t.ObjectSpec(obj=task, skip=False) for task in index),
@@ -114,11 +119,16 @@ async def _wait(
         version = ""
         while pending:
             left = remaining()
-            wait = _MAX_WAIT_SECONDS if left is None else max(0, math.floor(left))
+            # Rounded up: the caller's deadline itself cuts the last, partial wait short.
+            wait = _MAX_WAIT_SECONDS if left is None else min(_MAX_WAIT_SECONDS,
+                                                               math.ceil(left))
+            # The call's own timeout covers the server-side wait (the client's default
+            # per-call timeout is for ordinary calls; any caller deadline still applies).
             update = await client.invoke(collector, "WaitForUpdatesEx", version=version,
-                                         options=t.WaitOptions(maxWaitSeconds=wait))
+                                         options=t.WaitOptions(maxWaitSeconds=wait),
+                                         timeout=wait + _WAIT_MARGIN_SECONDS)
             if update is None:
-                if left is not None and left < 1:
+                if wait == 0:
                     raise TimeoutError(f"{len(pending)} task(s) did not finish in time")
                 continue  # maxWaitSeconds passed with no change: wait again
             version = update.version
@@ -146,6 +156,12 @@ async def _wait(
             await asyncio.shield(_destroy(client, collector))
 
 
+def _ref(task: Any) -> ManagedObjectReference:
+    """A moref, from a moref or a managed-object proxy (``client.mo(task)``)."""
+    ref: ManagedObjectReference = getattr(task, "ref", task)
+    return ref
+
+
 def _infos(update: Any) -> list[tuple[Any, Any]]:
     out = []
     for filter_update in update.filterSet:
@@ -154,6 +170,27 @@ def _infos(update: Any) -> list[tuple[Any, Any]]:
                 if change.name == "info" and change.op in ("assign", "add"):
                     out.append((object_update.obj, change.val))
     return out
+
+
+async def _create_collector(client: Client) -> ManagedObjectReference:
+    """CreatePropertyCollector, never stranding the collector: if the caller is cancelled
+    (or its deadline passes) while the answer is in transit, the collector the server made
+    is destroyed once the answer lands."""
+    create = asyncio.ensure_future(
+        client.invoke(client.service("propertyCollector"), "CreatePropertyCollector",
+                      timeout=_CLEANUP_SECONDS))
+    try:
+        collector: ManagedObjectReference = await asyncio.shield(create)
+    except BaseException:
+        with without_deadline():
+            await asyncio.shield(_destroy_when_created(client, create))
+        raise
+    return collector
+
+
+async def _destroy_when_created(client: Client, create: asyncio.Future[Any]) -> None:
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        await _destroy(client, await create)
 
 
 async def _destroy(client: Client, collector: ManagedObjectReference) -> None:

@@ -107,6 +107,10 @@ class ResponseSink:
         # The prolog is read as XML reads it: comments and PIs are skipped whole (a `<x`
         # inside one is not the root element); only the prolog is scanned, not the body.
         data = self._prolog + chunk  # type: ignore[operator]
+        if b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            # UTF-16/32 would spell markup with NULs the scan cannot read (a DOCTYPE could
+            # pass it). vSphere speaks UTF-8; anything ASCII-incompatible is refused.
+            raise XMLRejected("only UTF-8 (ASCII-compatible) XML bodies are accepted")
         i = 0
         while True:
             if self._skip is not None:  # inside a comment or PI: find its end

@@ -222,3 +222,14 @@ async def test_body_at_cap_is_accepted(fake: FakeVC) -> None:
         assert (await _current_time(client)).year == 2024  # type: ignore[attr-defined]
     finally:
         await client.close()
+
+
+async def test_get_properties_refuses_paths_that_are_not_a_sequence_of_str(
+    fake: FakeVC, client: Client
+) -> None:
+    sent = len(fake.calls)
+    root = client.content.rootFolder
+    for bad in ("name", [["name"]], [1]):
+        with pytest.raises(aiovsphere.EncodeError):
+            await client.get_properties(root, bad)  # type: ignore[arg-type]
+    assert len(fake.calls) == sent  # nothing was sent

@@ -52,3 +52,13 @@ async def test_a_large_body_is_decoded_in_a_worker_thread(fake: FakeVC) -> None:
     assert names == [f"vm-{i:04d}" for i in range(3000)]
     assert seen and all(name != threading.main_thread().name for name, _ in seen)
     assert gc.get_threshold() == before  # restored once the decode finished
+
+
+def test_thresholds_the_application_set_meanwhile_are_kept() -> None:
+    before = gc.get_threshold()
+    try:
+        with deferred_full_collections():
+            gc.set_threshold(900, 12, 14)  # the application's own change during a decode
+        assert gc.get_threshold() == (900, 12, 14)
+    finally:
+        gc.set_threshold(*before)
