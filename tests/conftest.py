@@ -38,3 +38,17 @@ def vcsim() -> Iterator[Vcsim]:
 def vcsim_url(vcsim: Vcsim) -> str:
     """The session vcsim's SDK endpoint, ``http://127.0.0.1:PORT/sdk``."""
     return vcsim.url
+
+
+@pytest.fixture(scope="module")
+def private_vcsim() -> Iterator[Vcsim]:
+    """A vcsim of this test module's own (8 VMs), for tests that change the inventory
+    (rename, power, create, destroy, snapshots) and so must not touch the shared one."""
+    try:
+        sim = Vcsim.for_vm_count(VM_COUNT).start()
+    except VcsimError as e:
+        pytest.fail(str(e), pytrace=False)
+    try:
+        yield sim
+    finally:
+        sim.stop()
