@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiovsphere._deadline import without_deadline
+from aiovsphere._errors import EncodeError, SoapFault
+from aiovsphere._records import ObjectRecord
+from aiovsphere._views import ContainerView
 from aiovsphere.vim._moref import ManagedObjectReference
 
 if TYPE_CHECKING:
     from aiovsphere._client import Client
     from aiovsphere.vim.types import ObjectContent, PropertyFilterSpec
 
-__all__ = ["container_view", "retrieve_pages", "view_filter_spec"]
+__all__ = [
+    "container_view", "filter_spec", "iter_retrieve", "retrieve", "retrieve_pages",
+    "view_filter_spec",
+]
 
 
 @contextlib.asynccontextmanager
@@ -32,25 +38,9 @@ async def container_view(
     container: ManagedObjectReference | None = None,
     recursive: bool = True,
 ) -> AsyncIterator[ManagedObjectReference]:
-    """vim.view.ViewManager.CreateContainerView, destroyed (DestroyView) on every exit."""
-    view = await client.invoke(
-        client.service("viewManager"),
-        "CreateContainerView",
-        container=container or client.content.rootFolder,
-        type=tuple(types),
-        recursive=recursive,
-    )
-    try:
-        yield view
-    finally:
-        # Runs on cancellation too; shield so a second cancel cannot leak the view.
-        with without_deadline():
-            await asyncio.shield(_destroy(client, view))
-
-
-async def _destroy(client: Client, view: ManagedObjectReference) -> None:
-    with contextlib.suppress(Exception):
-        await client.invoke(view, "DestroyView", timeout=30)
+    """A :class:`~aiovsphere.ContainerView` yielding just its moref (DestroyView on exit)."""
+    async with ContainerView(client, types, container=container, recursive=recursive) as view:
+        yield view.ref
 
 
 def view_filter_spec(
@@ -118,3 +108,202 @@ async def retrieve_pages(
 async def _cancel(client: Client, collector: ManagedObjectReference, token: str) -> None:
     with contextlib.suppress(Exception):
         await client.invoke(collector, "CancelRetrievePropertiesEx", token=token, timeout=30)
+
+
+# ---------------------------------------------------------------------------- retrieve
+Source = Any  # a moref, a proxy, a sequence of them, a ContainerView/ListView (or its moref)
+Paths = Sequence[str] | Mapping[str, Sequence[str] | None] | None
+_VIEW_TYPES = ("ContainerView", "ListView", "InventoryView")
+
+
+def filter_spec(source: Source, paths: Paths = None, *,
+                type: str | Sequence[str] | None = None) -> PropertyFilterSpec:
+    """The PropertyFilterSpec selecting ``paths`` of the objects ``source`` names.
+
+    ``source``: a moref or ``client.mo(...)`` proxy, a sequence of them, or a view
+    (:class:`~aiovsphere.ContainerView`, :class:`~aiovsphere.ListView`, or a view moref):
+    a view is traversed (``view``) and ``type`` says which object types to read
+    (a ContainerView object defaults to its own ``types``).
+    ``paths``: property paths for every type, ``None`` for all properties, or a mapping
+    ``{type: paths}``. Raises :class:`~aiovsphere.EncodeError` for an unusable source.
+    """
+    from aiovsphere.vim import types as t
+
+    view, objs = _split_source(source)
+    if view is not None:
+        types = _types_for_view(source, view, type, paths)
+        object_set: tuple[Any, ...] = (t.ObjectSpec(
+            obj=view, skip=True,
+            selectSet=(t.TraversalSpec(name="traverseView", type=view.type, path="view",
+                                       skip=False),)),)
+    else:
+        if not objs:
+            raise EncodeError("no objects to retrieve", method="RetrievePropertiesEx",
+                              path="objects")
+        object_set = tuple(t.ObjectSpec(obj=o, skip=False) for o in dict.fromkeys(objs))
+        types = tuple(dict.fromkeys(o.type for o in objs))
+        if type is not None:
+            types = (type,) if isinstance(type, str) else tuple(type)
+    prop_set = []
+    for type_ in types:
+        type_paths = paths.get(type_) if isinstance(paths, Mapping) else paths
+        if isinstance(type_paths, str):
+            raise EncodeError("paths must be a sequence of property paths, e.g. ['name']",
+                              method="RetrievePropertiesEx", path="pathSet")
+        prop_set.append(t.PropertySpec(type=type_, all=type_paths is None,
+                                       pathSet=tuple(type_paths or ())))
+    return t.PropertyFilterSpec(objectSet=object_set, propSet=tuple(prop_set))
+
+
+def _split_source(source: Source) -> tuple[ManagedObjectReference | None,
+                                            list[ManagedObjectReference]]:
+    """(view moref, None) or (None, object morefs)."""
+    ref = getattr(source, "ref", source) if not isinstance(source, (list, tuple)) else None
+    if isinstance(ref, ManagedObjectReference):
+        if ref.type in _VIEW_TYPES:
+            return ref, []
+        return None, [ref]
+    if isinstance(source, (str, bytes)) or not isinstance(source, Sequence):
+        raise EncodeError(f"cannot retrieve from {source!r}: give a moref, a proxy, a "
+                          "sequence of them or a view", method="RetrievePropertiesEx",
+                          path="objects")
+    objs = []
+    for i, item in enumerate(source):
+        item_ref = getattr(item, "ref", item)
+        if not isinstance(item_ref, ManagedObjectReference):
+            raise EncodeError(f"objects[{i}] is not a moref: {item!r}",
+                              method="RetrievePropertiesEx", path=f"objects[{i}]")
+        objs.append(item_ref)
+    return None, objs
+
+
+def _types_for_view(source: Any, view: ManagedObjectReference,
+                    type: str | Sequence[str] | None, paths: Paths) -> tuple[str, ...]:
+    if type is not None:
+        return (type,) if isinstance(type, str) else tuple(type)
+    if isinstance(paths, Mapping):
+        return tuple(paths)
+    own = tuple(getattr(source, "types", ()) or ())
+    if own:
+        return own
+    raise EncodeError(f"say which object types to read from {view} (type=...)",
+                      method="RetrievePropertiesEx", path="propSet.type")
+
+
+def _record(content: Any, wanted: Sequence[str] | None, missing_mode: str) -> ObjectRecord:
+    from aiovsphere._faults import from_localized
+
+    props: dict[str, Any] = dict.fromkeys(wanted or ())
+    for prop in content.propSet:
+        props[prop.name] = prop.val
+    missing: dict[str, SoapFault] = {}
+    for entry in content.missingSet:
+        fault = from_localized(entry.fault, f"property {entry.path!r} of {content.obj}",
+                               method="RetrievePropertiesEx")
+        if missing_mode == "raise" or fault.fault_name == "NotAuthenticated":
+            raise fault
+        props.pop(entry.path, None)
+        missing[entry.path] = fault
+    return ObjectRecord(content.obj, props, missing)
+
+
+async def iter_retrieve(
+    client: Client,
+    source: Source,
+    paths: Paths = None,
+    *,
+    type: str | Sequence[str] | None = None,
+    missing: Literal["raise", "record"] = "raise",
+    max_objects: int | None = None,
+    timeout: float | None = None,
+) -> AsyncGenerator[ObjectRecord, None]:
+    """Yield an :class:`~aiovsphere.ObjectRecord` per object, page by page.
+
+    vim.PropertyCollector.RetrievePropertiesEx with ``maxObjects`` = ``max_objects``, then
+    ContinueRetrievePropertiesEx while the server has more; CancelRetrievePropertiesEx if
+    the caller stops early (close the generator: ``contextlib.aclosing``), fails or is
+    cancelled. Arguments as for :func:`retrieve`, which collects this into a list.
+    """
+    spec = filter_spec(source, paths, type=type)
+    wanted = _wanted(spec)
+    async with contextlib.aclosing(retrieve_pages(client, [spec], max_objects=max_objects,
+                                                  timeout=timeout)) as pages:
+        async for page in pages:
+            for content in page:
+                yield _record(content, wanted.get(content.obj.type), missing)
+
+
+def _wanted(spec: Any) -> dict[str, Sequence[str] | None]:
+    return {p.type: (None if p.all else p.pathSet) for p in spec.propSet}
+
+
+async def retrieve(
+    client: Client,
+    source: Source,
+    paths: Paths = None,
+    *,
+    type: str | Sequence[str] | None = None,
+    missing: Literal["raise", "record"] = "raise",
+    max_objects: int | None = None,
+    timeout: float | None = None,
+) -> list[ObjectRecord]:
+    """Read ``paths`` of the objects ``source`` names: one :class:`~aiovsphere.ObjectRecord`
+    per object (vim.PropertyCollector.RetrievePropertiesEx, paged).
+
+    Args:
+        source: a moref or proxy, a sequence of them (records come back in that order,
+            duplicates once), or a ContainerView/ListView (object or moref; records in the
+            server's order).
+        paths: property paths (``["name", "runtime.powerState"]``); ``None`` for every
+            property; or ``{type: paths}`` for several types.
+        type: the object type(s) to read from a view (a ContainerView object defaults to
+            its own ``types``); with a moref list, limits the property specs to these types.
+        missing: what to do with a property the server could not read (the object's
+            ``missingSet``: NoPermission...) and, for a moref list, with an object that no
+            longer exists: ``"raise"`` (default) raises that fault as an
+            ``aiovsphere.faults`` exception; ``"record"`` puts it in the object's
+            ``record.missing`` (``""`` for the whole object, e.g. ManagedObjectNotFound)
+            and goes on.
+        max_objects: page size the server may honour (``RetrieveOptions.maxObjects``).
+        timeout: seconds per call.
+
+    A lost session (NotAuthenticated, as a fault or in ``missingSet``) is re-established
+    once and the read retried. Raises the faults above, :class:`~aiovsphere.EncodeError`
+    for a bad source or paths, ``TimeoutError``, :class:`~aiovsphere.TransportError`.
+    """
+    filter_spec(source, paths, type=type)  # validate before anything is sent
+    view, objs = _split_source(source)
+    gone: dict[ManagedObjectReference, SoapFault] = {}
+    pending = list(dict.fromkeys(objs))
+
+    async def attempt() -> list[ObjectRecord]:
+        return [r async for r in iter_retrieve(
+            client, source if view is not None else pending, paths, type=type,
+            missing=missing, max_objects=max_objects, timeout=timeout)]
+
+    while True:
+        if view is None and not pending:
+            records: list[ObjectRecord] = []
+            break
+        try:
+            records = await client.retry_on_lost_session(attempt)
+            break
+        except SoapFault as exc:
+            obj = getattr(exc.fault, "obj", None)
+            if (missing != "record" or exc.fault_name != "ManagedObjectNotFound"
+                    or obj not in pending):
+                raise
+            # One object is gone: note it and read the rest (the server refuses the
+            # whole call for one missing object).
+            gone[obj] = exc
+            pending.remove(obj)
+    if view is not None:
+        return records
+    by_obj = {r.obj: r for r in records}
+    out = []
+    for obj in dict.fromkeys(objs):
+        if obj in gone:
+            out.append(ObjectRecord(obj, {}, {"": gone[obj]}))
+        elif obj in by_obj:
+            out.append(by_obj[obj])
+    return out

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from aiovsphere._collector import PropertyCollector
 from aiovsphere._deadline import remaining, without_deadline
 from aiovsphere._errors import EncodeError, SoapFault
 from aiovsphere._faults import from_localized
@@ -33,9 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["wait_for_task", "wait_for_tasks"]
 
-_MAX_WAIT_SECONDS = 60  # per WaitForUpdatesEx round trip when no deadline bounds it
 _CLEANUP_SECONDS = 30
-_WAIT_MARGIN_SECONDS = 30  # network time on top of a server-side wait
 _DONE = ("success", "error")
 
 
@@ -109,30 +107,22 @@ async def _wait(
         index.setdefault(task, []).append(i)
     outcomes: list[Any] = [None] * len(tasks)
     pending = set(index)
-    collector = await _create_collector(client)
+    collector = PropertyCollector(client)
+    await collector.open()
     try:
         spec = t.PropertyFilterSpec(
             objectSet=tuple(t.ObjectSpec(obj=task, skip=False) for task in index),
             propSet=(t.PropertySpec(type="Task", pathSet=("info",), all=False),),
         )
-        await client.invoke(collector, "CreateFilter", spec=spec, partialUpdates=False)
-        version = ""
+        await collector.create_filter(spec)
         while pending:
-            left = remaining()
-            # Rounded up: the caller's deadline itself cuts the last, partial wait short.
-            wait = _MAX_WAIT_SECONDS if left is None else min(_MAX_WAIT_SECONDS,
-                                                               math.ceil(left))
-            # The call's own timeout covers the server-side wait (the client's default
-            # per-call timeout is for ordinary calls; any caller deadline still applies).
-            update = await client.invoke(collector, "WaitForUpdatesEx", version=version,
-                                         options=t.WaitOptions(maxWaitSeconds=wait),
-                                         timeout=wait + _WAIT_MARGIN_SECONDS)
-            if update is None:
-                if wait == 0:
+            updates = await collector.wait_for_updates()
+            if updates is None:
+                left = remaining()
+                if left is not None and left <= 0:
                     raise TimeoutError(f"{len(pending)} task(s) did not finish in time")
                 continue  # maxWaitSeconds passed with no change: wait again
-            version = update.version
-            for task, info in _infos(update):
+            for task, info in _infos(updates.update_set):
                 if task not in index:
                     continue
                 for i in index[task]:
@@ -152,8 +142,7 @@ async def _wait(
                 await asyncio.shield(_cancel(client, list(pending)))
         raise
     finally:
-        with without_deadline():
-            await asyncio.shield(_destroy(client, collector))
+        await collector.close()
 
 
 def _ref(task: Any) -> ManagedObjectReference:
@@ -170,32 +159,6 @@ def _infos(update: Any) -> list[tuple[Any, Any]]:
                 if change.name == "info" and change.op in ("assign", "add"):
                     out.append((object_update.obj, change.val))
     return out
-
-
-async def _create_collector(client: Client) -> ManagedObjectReference:
-    """CreatePropertyCollector, never stranding the collector: if the caller is cancelled
-    (or its deadline passes) while the answer is in transit, the collector the server made
-    is destroyed once the answer lands."""
-    create = asyncio.ensure_future(
-        client.invoke(client.service("propertyCollector"), "CreatePropertyCollector",
-                      timeout=_CLEANUP_SECONDS))
-    try:
-        collector: ManagedObjectReference = await asyncio.shield(create)
-    except BaseException:
-        with without_deadline():
-            await asyncio.shield(_destroy_when_created(client, create))
-        raise
-    return collector
-
-
-async def _destroy_when_created(client: Client, create: asyncio.Future[Any]) -> None:
-    with contextlib.suppress(Exception, asyncio.CancelledError):
-        await _destroy(client, await create)
-
-
-async def _destroy(client: Client, collector: ManagedObjectReference) -> None:
-    with contextlib.suppress(Exception):
-        await client.invoke(collector, "DestroyPropertyCollector", timeout=_CLEANUP_SECONDS)
 
 
 async def _cancel(client: Client, tasks: list[ManagedObjectReference]) -> None:
