@@ -36,11 +36,17 @@ from aiovsphere._errors import (
 
 if TYPE_CHECKING:
     from aiovsphere import faults as faults
+    from aiovsphere._cache import InventoryCache, Snapshot
     from aiovsphere._client import CallStats, Client
+    from aiovsphere._collector import PropertyCollector, Updates
     from aiovsphere._connect import connect
     from aiovsphere._deadline import remaining, timeout
     from aiovsphere._objects import ManagedObject
+    from aiovsphere._property import filter_spec, iter_retrieve, retrieve
+    from aiovsphere._records import ObjectRecord, apply_change
     from aiovsphere._task import wait_for_task, wait_for_tasks
+    from aiovsphere._views import ContainerView, ListView
+    from aiovsphere._watch import ObjectChange, WatchBatch, watch, watch_batches
     from aiovsphere.vim._base import DataObject
     from aiovsphere.vim._moref import ManagedObjectReference
 
@@ -51,25 +57,40 @@ __all__ = [
     "Client",
     "CollectorInUseError",
     "ConnectError",
+    "ContainerView",
     "DataObject",
     "DecodeError",
     "EncodeError",
     "HTTPStatusError",
     "InvalidResponseError",
+    "InventoryCache",
+    "ListView",
     "ManagedObject",
     "ManagedObjectReference",
+    "ObjectChange",
+    "ObjectRecord",
+    "PropertyCollector",
     "ResponseTooLargeError",
+    "Snapshot",
     "SoapFault",
     "TransportError",
+    "Updates",
     "VSphereError",
     "VersionError",
+    "WatchBatch",
     "__version__",
+    "apply_change",
     "connect",
     "faults",
+    "filter_spec",
+    "iter_retrieve",
     "remaining",
+    "retrieve",
     "timeout",
     "wait_for_task",
     "wait_for_tasks",
+    "watch",
+    "watch_batches",
 ]
 
 _LAZY = {
@@ -83,6 +104,21 @@ _LAZY = {
     "wait_for_tasks": "aiovsphere._task",
     "DataObject": "aiovsphere.vim._base",
     "ManagedObjectReference": "aiovsphere.vim._moref",
+    "InventoryCache": "aiovsphere._cache",
+    "Snapshot": "aiovsphere._cache",
+    "PropertyCollector": "aiovsphere._collector",
+    "Updates": "aiovsphere._collector",
+    "filter_spec": "aiovsphere._property",
+    "iter_retrieve": "aiovsphere._property",
+    "retrieve": "aiovsphere._property",
+    "ObjectRecord": "aiovsphere._records",
+    "apply_change": "aiovsphere._records",
+    "ContainerView": "aiovsphere._views",
+    "ListView": "aiovsphere._views",
+    "ObjectChange": "aiovsphere._watch",
+    "WatchBatch": "aiovsphere._watch",
+    "watch": "aiovsphere._watch",
+    "watch_batches": "aiovsphere._watch",
 }
 
 

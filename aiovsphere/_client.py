@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import quote, quote_plus, urlsplit
 
+from aiovsphere._client_api import ClientAPI
 from aiovsphere._deadline import timeout as _timeout_cm
 from aiovsphere._errors import (
     DecodeError,
@@ -141,7 +142,7 @@ def _split_url(url: str) -> tuple[str, str]:
     return base, base + path
 
 
-class Client:
+class Client(ClientAPI):
     """An asyncio client of one vCenter or ESXi (the vim25 SOAP API at ``url``).
 
     Usually made by :func:`aiovsphere.connect`, which also logs in. Holds one
