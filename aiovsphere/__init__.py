@@ -36,6 +36,7 @@ from aiovsphere._errors import (
 
 if TYPE_CHECKING:
     from aiovsphere import faults as faults
+    from aiovsphere import objects as objects
     from aiovsphere._cache import InventoryCache, Snapshot
     from aiovsphere._client import CallStats, Client
     from aiovsphere._collector import PropertyCollector, Updates
@@ -82,6 +83,7 @@ __all__ = [
     "apply_change",
     "connect",
     "faults",
+    "objects",
     "filter_spec",
     "iter_retrieve",
     "remaining",
@@ -126,8 +128,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is not None:
         value = getattr(importlib.import_module(module), name)
-    elif name == "faults":
-        value = importlib.import_module("aiovsphere.faults")
+    elif name in ("faults", "objects"):
+        value = importlib.import_module(f"aiovsphere.{name}")
     else:
         raise AttributeError(f"module 'aiovsphere' has no attribute {name!r}")
     globals()[name] = value

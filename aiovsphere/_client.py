@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -124,6 +125,9 @@ class _BytesSink:
         if len(self.data) + len(chunk) > self.limit:
             raise XMLRejected(f"body larger than {self.limit} bytes", too_large=True)
         self.data += chunk
+
+
+_WHOLE_TOKEN_BELOW = 6  # secrets shorter than this are scrubbed as whole tokens only
 
 
 def _split_url(url: str) -> tuple[str, str]:
@@ -524,25 +528,37 @@ class Client(ClientAPI):
                               quote(secret, safe=""), quote_plus(secret)))
         return sorted(forms, key=len, reverse=True)
 
+    def _secret_pattern(self) -> re.Pattern[str] | None:
+        """One regex for all secret forms. A secret shorter than
+        ``_WHOLE_TOKEN_BELOW`` characters is matched only as a whole token: scrubbing
+        every ``p`` of a one-letter test password would mangle every message ("im***lement")
+        while hiding nothing; as a token of its own it is still replaced."""
+        forms = self._secret_forms()
+        if not forms:
+            return None
+        parts = [re.escape(f) if len(f) >= _WHOLE_TOKEN_BELOW else
+                 rf"(?<![A-Za-z0-9]){re.escape(f)}(?![A-Za-z0-9])" for f in forms]
+        return re.compile("|".join(parts))
+
     def _scrub(self, body: bytes) -> bytes:
         """``body`` with this client's secrets replaced by ``***``, before it becomes an
         exception's excerpt. Pattern-based redaction cannot know them all."""
-        for form in self._secret_forms():
-            body = body.replace(form.encode("utf-8", "replace"), b"***")
-        return body
+        pattern = self._secret_pattern()
+        if pattern is None:
+            return body
+        text = body.decode("utf-8", "surrogateescape")
+        return pattern.sub("***", text).encode("utf-8", "surrogateescape")
 
     def _scrub_fault(self, fault: Any) -> None:
         """Replace this client's secrets in a parsed ``<Fault>`` before it becomes an
         exception: a server (or proxy) that quotes the request it refuses may quote the
         password or the cookie in ``faultstring`` or a message."""
-        forms = self._secret_forms()
-        if not forms:
+        pattern = self._secret_pattern()
+        if pattern is None:
             return
 
         def clean(text: str) -> str:
-            for form in forms:
-                text = text.replace(form, "***")
-            return text
+            return pattern.sub("***", text)
 
         for node in fault.iter():
             if node.text:

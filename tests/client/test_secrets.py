@@ -159,3 +159,18 @@ async def test_not_authenticated_fault_text_hides_cookie(fake: FakeVC, client: C
     with pytest.raises(aiovsphere.faults.NotAuthenticated) as info:
         await client.invoke(client.service_instance, "CurrentTime")
     _assert_clean(_exception_text(info.value), key, PASSWORD)
+
+
+def test_a_short_password_is_scrubbed_as_a_token_not_inside_words() -> None:
+    """A one-letter test password must not mangle every message ("im***lement"), and is
+    still hidden where it stands alone."""
+    from aiovsphere import Client
+
+    import unittest.mock as m
+
+    client = Client("http://127.0.0.1:1/sdk")
+    body = b"vcsim does not implement: pw=p p, (p)"
+    with m.patch.object(client.session, "_secret", return_value="p"):
+        assert client._scrub(body) == b"vcsim does not implement: pw=*** ***, (***)"
+    with m.patch.object(client.session, "_secret", return_value="longer-secret"):
+        assert client._scrub(b"x=longer-secretly") == b"x=***ly"  # long: anywhere
