@@ -50,7 +50,7 @@ class Snapshot(Mapping["ManagedObjectReference", ObjectRecord]):
     snapshot was published (UTC ``datetime``).
     """
 
-    __slots__ = ("_records", "server_version", "timestamp", "version")
+    __slots__ = ("__weakref__", "_records", "server_version", "timestamp", "version")
 
     def __init__(self, records: dict[ManagedObjectReference, ObjectRecord], version: int,
                  server_version: str) -> None:

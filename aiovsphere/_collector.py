@@ -19,6 +19,7 @@ filters) on every exit path, cancellation included.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ __all__ = ["PropertyCollector", "Updates"]
 
 MAX_WAIT_SECONDS = 60  # per WaitForUpdatesEx round trip when no deadline bounds it
 _WAIT_MARGIN_SECONDS = 30  # network time on top of a server-side wait
+_TAIL_POLL_SECONDS = 0.25  # polling interval in the last second before a deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,8 @@ class PropertyCollector:
         entry = _Filter(spec, partial_updates)
         entry.ref = await self._create(entry)
         self._filters.append(entry)
-        self._reset = True  # the next answer from version "" or not, holds the new objects
+        # A filter added after the first answer reports its objects as "enter" in the
+        # next delta: that answer is no full state, so ``reset`` stays as it is.
         return entry.ref
 
     async def _create(self, entry: _Filter) -> ManagedObjectReference:
@@ -174,9 +177,11 @@ class PropertyCollector:
     ) -> Updates | None:
         """One vim.PropertyCollector.WaitForUpdatesEx from the current version.
 
-        ``max_wait_seconds``: how long the server may wait for a change (default 60 s);
-        never more than what remains of the caller's deadline (:func:`aiovsphere.remaining`),
-        0 means "check once". Returns ``None`` when the wait ended with no change.
+        ``max_wait_seconds``: how long the server may wait for a change (default 60 s,
+        whole seconds, rounded up); never more than what remains of the caller's deadline
+        (:func:`aiovsphere.remaining`, rounded down), 0 means "check once" (in the last
+        second before the deadline: check once, then pause up to 0.25 s). Returns ``None``
+        when the wait ended with no change.
         ``max_object_updates``: ask the server to truncate big answers
         (``Updates.truncated``; the next call continues).
 
@@ -192,12 +197,15 @@ class PropertyCollector:
                 "collector (make another PropertyCollector)")
         self._waiting = True
         try:
-            wait = MAX_WAIT_SECONDS if max_wait_seconds is None else max_wait_seconds
+            wait = max(0, math.ceil(MAX_WAIT_SECONDS if max_wait_seconds is None
+                                    else max_wait_seconds))
             left = remaining()
-            if left is not None:
-                # Rounded up: the caller's deadline itself cuts the last, partial wait short.
-                wait = min(wait, math.ceil(left))
-            wait = max(0, math.ceil(wait))
+            tail = False  # less than a second left: check once, then pause briefly
+            if left is not None and left < wait:
+                # Whole seconds (xsd:int), rounded down: the server's wait ends before the
+                # caller's deadline, never after it.
+                wait = math.floor(left)
+                tail = wait == 0
             options = t.WaitOptions(maxWaitSeconds=wait, maxObjectUpdates=max_object_updates)
             try:
                 if self.client.session.generation != self._generation:
@@ -211,7 +219,12 @@ class PropertyCollector:
                 await self._rebuild(invalid_version=_fault_name(exc) ==
                                     "InvalidCollectorVersion")
                 return await self._after_rebuild(options, wait)
-            return self._answer(result)
+            answer = self._answer(result)
+            if answer is None and tail:
+                # The last fraction of a second before the deadline: no busy loop of
+                # maxWaitSeconds=0 round trips; the deadline ends the wait soon.
+                await asyncio.sleep(min(_TAIL_POLL_SECONDS, remaining() or 0.0))
+            return answer
         except BaseException:
             self._interrupted = True  # the server may still be waiting: cancel it on close
             raise

@@ -125,7 +125,8 @@ def filter_spec(source: Source, paths: Paths = None, *,
     a view is traversed (``view``) and ``type`` says which object types to read
     (a ContainerView object defaults to its own ``types``).
     ``paths``: property paths for every type, ``None`` for all properties, or a mapping
-    ``{type: paths}``. Raises :class:`~aiovsphere.EncodeError` for an unusable source.
+    ``{type: paths}`` with an entry for every type read (``None``: all its properties).
+    Raises :class:`~aiovsphere.EncodeError` for an unusable source or paths.
     """
     from aiovsphere.vim import types as t
 
@@ -146,10 +147,21 @@ def filter_spec(source: Source, paths: Paths = None, *,
             types = (type,) if isinstance(type, str) else tuple(type)
     prop_set = []
     for type_ in types:
-        type_paths = paths.get(type_) if isinstance(paths, Mapping) else paths
-        if isinstance(type_paths, str):
-            raise EncodeError("paths must be a sequence of property paths, e.g. ['name']",
-                              method="RetrievePropertiesEx", path="pathSet")
+        if isinstance(paths, Mapping):
+            if type_ not in paths:
+                # Not "every property" by omission: that can be a very large read.
+                raise EncodeError(f"paths has no entry for {type_} (give {{{type_!r}: None}} "
+                                  "for all its properties)", method="RetrievePropertiesEx",
+                                  path=f"propSet[{type_}]")
+            type_paths = paths[type_]
+        else:
+            type_paths = paths
+        if type_paths is not None and not isinstance(type_paths, str):
+            type_paths = tuple(type_paths)  # any iterable, read once
+        if isinstance(type_paths, str) or (type_paths is not None and not all(
+                isinstance(p, str) for p in type_paths)):
+            raise EncodeError("paths must be a sequence of property paths (str), e.g. "
+                              "['name']", method="RetrievePropertiesEx", path="pathSet")
         prop_set.append(t.PropertySpec(type=type_, all=type_paths is None,
                                        pathSet=tuple(type_paths or ())))
     return t.PropertyFilterSpec(objectSet=object_set, propSet=tuple(prop_set))
@@ -190,7 +202,13 @@ def _types_for_view(source: Any, view: ManagedObjectReference,
                       method="RetrievePropertiesEx", path="propSet.type")
 
 
+_RECORD_ALL = "record-all"  # retrieve()'s "record", once the session is known to be alive
+
+
 def _record(content: Any, wanted: Sequence[str] | None, missing_mode: str) -> ObjectRecord:
+    """An ObjectContent as a record. ``missing_mode`` "raise" raises a missingSet fault;
+    "record" records it, except NotAuthenticated (usually a lost session: raised, so that
+    the caller can log in again); "record-all" records that too."""
     from aiovsphere._faults import from_localized
 
     props: dict[str, Any] = dict.fromkeys(wanted or ())
@@ -200,14 +218,15 @@ def _record(content: Any, wanted: Sequence[str] | None, missing_mode: str) -> Ob
     for entry in content.missingSet:
         fault = from_localized(entry.fault, f"property {entry.path!r} of {content.obj}",
                                method="RetrievePropertiesEx")
-        if missing_mode == "raise" or fault.fault_name == "NotAuthenticated":
+        if missing_mode == "raise" or (fault.fault_name == "NotAuthenticated"
+                                       and missing_mode != _RECORD_ALL):
             raise fault
         props.pop(entry.path, None)
         missing[entry.path] = fault
     return ObjectRecord(content.obj, props, missing)
 
 
-async def iter_retrieve(
+def iter_retrieve(
     client: Client,
     source: Source,
     paths: Paths = None,
@@ -224,6 +243,13 @@ async def iter_retrieve(
     the caller stops early (close the generator: ``contextlib.aclosing``), fails or is
     cancelled. Arguments as for :func:`retrieve`, which collects this into a list.
     """
+    return _records(client, source, paths, type=type, missing=missing,
+                    max_objects=max_objects, timeout=timeout)
+
+
+async def _records(client: Client, source: Source, paths: Paths, *,
+                   type: str | Sequence[str] | None, missing: str, max_objects: int | None,
+                   timeout: float | None) -> AsyncGenerator[ObjectRecord, None]:
     spec = filter_spec(source, paths, type=type)
     wanted = _wanted(spec)
     async with contextlib.aclosing(retrieve_pages(client, [spec], max_objects=max_objects,
@@ -268,18 +294,21 @@ async def retrieve(
         timeout: seconds per call.
 
     A lost session (NotAuthenticated, as a fault or in ``missingSet``) is re-established
-    once and the read retried. Raises the faults above, :class:`~aiovsphere.EncodeError`
+    once and the read retried; with ``missing="record"``, a NotAuthenticated in
+    ``missingSet`` while the session is alive (a permission matter) is recorded like any
+    other missing property. Raises the faults above, :class:`~aiovsphere.EncodeError`
     for a bad source or paths, ``TimeoutError``, :class:`~aiovsphere.TransportError`.
     """
     filter_spec(source, paths, type=type)  # validate before anything is sent
     view, objs = _split_source(source)
     gone: dict[ManagedObjectReference, SoapFault] = {}
     pending = list(dict.fromkeys(objs))
+    mode: str = missing
 
     async def attempt() -> list[ObjectRecord]:
-        return [r async for r in iter_retrieve(
+        return [r async for r in _records(
             client, source if view is not None else pending, paths, type=type,
-            missing=missing, max_objects=max_objects, timeout=timeout)]
+            missing=mode, max_objects=max_objects, timeout=timeout)]
 
     while True:
         if view is None and not pending:
@@ -289,6 +318,12 @@ async def retrieve(
             records = await client.retry_on_lost_session(attempt)
             break
         except SoapFault as exc:
+            if mode == "record" and exc.fault_name == "NotAuthenticated":
+                # retry_on_lost_session found the session alive (or logged in again and
+                # still got it): a property this user may not read. Read again, recording
+                # it per object (a whole-call NotAuthenticated fault is raised again).
+                mode = _RECORD_ALL
+                continue
             obj = getattr(exc.fault, "obj", None)
             if (missing != "record" or exc.fault_name != "ManagedObjectNotFound"
                     or obj not in pending):

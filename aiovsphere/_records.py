@@ -108,10 +108,16 @@ class ObjectRecord(Mapping[str, Any]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={v!r}" for k, v in list(self._props.items())[:4])
+        # Short: a retrieved ``config`` alone is thousands of characters.
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in list(self._props.items())[:4])
         more = ", ..." if len(self._props) > 4 else ""
         miss = f" missing={sorted(self.missing)}" if self.missing else ""
         return f"<ObjectRecord {self.obj.type}:{self.obj.value} {shown}{more}{miss}>"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 class _Prefix:
@@ -194,23 +200,25 @@ def apply_change(props: dict[str, Any], name: str, op: str, val: Any) -> None:
 
     ``op`` is the vim ``PropertyChangeOp``: ``assign`` (set), ``add`` (insert into an
     array, or set), ``remove`` / ``indirectRemove`` (unset; ``indirectRemove`` means an
-    enclosing property went away). ``name`` is the path the server reports: one of the
-    retrieved paths, or with partial updates a path inside one, such as
-    ``config.hardware.device[4000]`` (the array element whose ``key`` is 4000) or
-    ``summary.runtime.powerState``. Values stay immutable: an inner change rebuilds the
+    enclosing property went away); a retrieved path that is removed stays, as ``None``
+    (an unset property reads as ``None``, as in a fresh retrieve). ``name`` is the path
+    the server reports: one of the retrieved paths, or with partial updates a path inside
+    one, such as ``config.hardware.device[4000]`` (the array element whose ``key`` is
+    4000) or ``summary.runtime.powerState``. Values stay immutable: an inner change rebuilds the
     enclosing objects (``model_copy``) and tuples.
 
     Raises ``ValueError`` for a path that cannot be parsed or does not fit the value.
     """
     removing = op in ("remove", "indirectRemove")
-    if name in props or ("[" not in name and not any(
-            name.startswith(p + ".") for p in props)):
-        if removing:
-            props.pop(name, None)
-        else:
+    if name in props:
+        if not removing:
             props[name] = val
+        elif "[" in name:  # an element kept under its own name (below): gone
+            del props[name]
+        else:
+            props[name] = None
         return
-    segments = _segments(name)
+    segments = _segments(name)  # ValueError for a path that cannot be parsed
     for cut in range(len(segments) - 1, 0, -1):
         head = _join(segments[:cut])
         if head in props:
@@ -228,7 +236,7 @@ def _apply_inner(value: Any, rest: list[tuple[str, str]], op: str, val: Any, nam
     last = len(rest) == 1
     removing = op in ("remove", "indirectRemove")
     if kind == "attr":
-        if value is None:
+        if value is None or not hasattr(value, "model_copy") or not hasattr(value, seg):
             raise ValueError(f"{name}: no value at {seg!r} to change")
         new = None if last and removing else val if last else _apply_inner(
             getattr(value, seg), rest[1:], op, val, name)

@@ -6,7 +6,8 @@ filter, then WaitForUpdatesEx with version tracking. Each object update comes ou
 :class:`ObjectChange`:
 
 - ``kind``: ``"enter"`` (the object entered the filter: first answer, created, moved into
-  the view), ``"modify"``, ``"leave"`` (destroyed, moved out of the view);
+  the view), ``"modify"``, ``"leave"`` (destroyed, moved out of the view; an object of a
+  moref list the server cannot find leaves with ``missing[""]`` set to its fault);
 - ``changes``: the vim ``PropertyChange`` records (``name``, ``op`` in ``assign``, ``add``,
   ``remove``, ``indirectRemove``, typed ``val``). With ``partial_updates=True`` a change
   inside a property names the inner path, e.g. ``config.hardware.device[4000]``;
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from aiovsphere._client import Client
     from aiovsphere._errors import SoapFault
     from aiovsphere.vim._moref import ManagedObjectReference
+    from aiovsphere.vim.types import PropertyFilterSpec
 
 __all__ = ["ObjectChange", "WatchBatch", "watch", "watch_batches"]
 
@@ -46,7 +48,7 @@ __all__ = ["ObjectChange", "WatchBatch", "watch", "watch_batches"]
 class ObjectChange:
     """One object's update: ``kind`` (enter/modify/leave), ``obj`` (moref), ``changes``
     (tuple of vim ``PropertyChange``: name, op, val) and ``missing`` (path -> fault, for
-    properties the server could not read)."""
+    properties the server could not read; ``""`` for a listed object it cannot find)."""
 
     kind: Literal["enter", "modify", "leave"]
     obj: ManagedObjectReference
@@ -93,7 +95,7 @@ async def watch_batches(
     seen: set[ManagedObjectReference] | None = None  # objects of the current reset
     collector = PropertyCollector(client, rebuild=view.reopen if view is not None else None)
     async with collector:
-        await collector.create_filter(lambda: filter_spec(source, paths, type=type),
+        await collector.create_filter(lambda: _watch_spec(source, paths, type),
                                       partial_updates=partial_updates)
         async with contextlib.aclosing(collector.updates(
                 max_wait_seconds=max_wait_seconds,
@@ -103,6 +105,10 @@ async def watch_batches(
                     seen = set()
                 out = []
                 for filter_update in updates.update_set.filterSet:
+                    for gone in filter_update.missingSet or ():
+                        # A listed object the server cannot find (reportMissingObjects...).
+                        known.discard(gone.obj)
+                        out.append(ObjectChange("leave", gone.obj, (), _gone(gone)))
                     for update in filter_update.objectSet:
                         obj = update.obj
                         kind = str(getattr(update.kind, "value", update.kind))
@@ -144,6 +150,26 @@ async def watch(
         async for batch in batches:
             for change in batch.changes:
                 yield change
+
+
+def _watch_spec(source: Source, paths: Paths, type: str | Sequence[str] | None
+                ) -> PropertyFilterSpec:
+    """The stream's filter spec. For a moref list, ``reportMissingObjectsInResults``: an
+    object destroyed before the filter is (re-)created does not fail CreateFilter
+    (ManagedObjectNotFound) but comes out as a ``"leave"`` (PropertyFilterUpdate's
+    ``missingSet``), and vcsim reports a listed object's destruction as a leave rather
+    than failing WaitForUpdatesEx."""
+    spec = filter_spec(source, paths, type=type)
+    if all(not o.selectSet for o in spec.objectSet):  # no view traversal: a moref list
+        spec = spec.model_copy(update={"reportMissingObjectsInResults": True})
+    return spec
+
+
+def _gone(entry: Any) -> Mapping[str, SoapFault]:
+    from aiovsphere._faults import from_localized
+
+    return {"": from_localized(entry.fault, f"{entry.obj} is missing",
+                               method="WaitForUpdatesEx")}
 
 
 def _missing(entries: Sequence[Any]) -> Mapping[str, SoapFault]:

@@ -164,9 +164,9 @@ async def test_not_authenticated_fault_text_hides_cookie(fake: FakeVC, client: C
 def test_a_short_password_is_scrubbed_as_a_token_not_inside_words() -> None:
     """A one-letter test password must not mangle every message ("im***lement"), and is
     still hidden where it stands alone."""
-    from aiovsphere import Client
-
     import unittest.mock as m
+
+    from aiovsphere import Client
 
     client = Client("http://127.0.0.1:1/sdk")
     body = b"vcsim does not implement: pw=p p, (p)"
