@@ -27,6 +27,8 @@ from aiovsphere._errors import (
     EncodeError,
     HTTPStatusError,
     InvalidResponseError,
+    MultipleFoundError,
+    NotFoundError,
     ResponseTooLargeError,
     SoapFault,
     TransportError,
@@ -42,6 +44,17 @@ if TYPE_CHECKING:
     from aiovsphere._collector import PropertyCollector, Updates
     from aiovsphere._connect import connect
     from aiovsphere._deadline import remaining, timeout
+    from aiovsphere._finder import (
+        Finder,
+        FoundObject,
+        find_by_dns_name,
+        find_by_inventory_path,
+        find_by_ip,
+        find_by_uuid,
+        find_child,
+        inventory_path,
+    )
+    from aiovsphere._names import escape_name, join_path, split_path, unescape_name
     from aiovsphere._objects import ManagedObject
     from aiovsphere._property import filter_spec, iter_retrieve, retrieve
     from aiovsphere._records import ObjectRecord, apply_change
@@ -62,12 +75,16 @@ __all__ = [
     "DataObject",
     "DecodeError",
     "EncodeError",
+    "Finder",
+    "FoundObject",
     "HTTPStatusError",
     "InvalidResponseError",
     "InventoryCache",
     "ListView",
     "ManagedObject",
     "ManagedObjectReference",
+    "MultipleFoundError",
+    "NotFoundError",
     "ObjectChange",
     "ObjectRecord",
     "PropertyCollector",
@@ -82,13 +99,23 @@ __all__ = [
     "__version__",
     "apply_change",
     "connect",
+    "escape_name",
     "faults",
     "filter_spec",
+    "find_by_dns_name",
+    "find_by_inventory_path",
+    "find_by_ip",
+    "find_by_uuid",
+    "find_child",
+    "inventory_path",
     "iter_retrieve",
+    "join_path",
     "objects",
     "remaining",
     "retrieve",
+    "split_path",
     "timeout",
+    "unescape_name",
     "wait_for_task",
     "wait_for_tasks",
     "watch",
@@ -121,6 +148,18 @@ _LAZY = {
     "WatchBatch": "aiovsphere._watch",
     "watch": "aiovsphere._watch",
     "watch_batches": "aiovsphere._watch",
+    "Finder": "aiovsphere._finder",
+    "FoundObject": "aiovsphere._finder",
+    "find_by_dns_name": "aiovsphere._finder",
+    "find_by_inventory_path": "aiovsphere._finder",
+    "find_by_ip": "aiovsphere._finder",
+    "find_by_uuid": "aiovsphere._finder",
+    "find_child": "aiovsphere._finder",
+    "inventory_path": "aiovsphere._finder",
+    "escape_name": "aiovsphere._names",
+    "join_path": "aiovsphere._names",
+    "split_path": "aiovsphere._names",
+    "unescape_name": "aiovsphere._names",
 }
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from aiovsphere._cache import InventoryCache
     from aiovsphere._client import Client
     from aiovsphere._collector import PropertyCollector
+    from aiovsphere._finder import Finder, FoundObject
     from aiovsphere._objects import ManagedObject
     from aiovsphere._property import Paths, Source
     from aiovsphere._records import ObjectRecord
@@ -141,3 +142,22 @@ class ClientAPI:
 
         return await wait_for_tasks(self._self(), tasks, return_exceptions=return_exceptions,
                                     cancel_task=cancel_task)
+
+    # ------------------------------------------------------------------ finder
+    async def find(
+        self, path: str, type: str | Sequence[str] | None = None, *,
+        datacenter: ManagedObjectReference | ManagedObject | str | None = None,
+    ) -> list[FoundObject]:
+        """Objects matching an inventory path or pattern, govc style
+        (:meth:`aiovsphere.Finder.find`): ``await client.find("/DC0/vm/*")``."""
+        from aiovsphere._finder import Finder
+
+        return await Finder(self._self(), datacenter).find(path, type)
+
+    def finder(
+        self, datacenter: ManagedObjectReference | ManagedObject | str | None = None
+    ) -> Finder:
+        """A :class:`~aiovsphere.Finder` (relative paths start at ``datacenter``)."""
+        from aiovsphere._finder import Finder
+
+        return Finder(self._self(), datacenter)

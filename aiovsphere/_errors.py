@@ -12,7 +12,9 @@
     ├── EncodeError (ValueError)  a request argument does not fit the schema; nothing was sent
     │   └── VersionError          a property newer than the negotiated API version
     ├── DecodeError               a well-formed response whose values do not fit the schema
-    └── CollectorInUseError       a second concurrent wait on one PropertyCollector
+    ├── CollectorInUseError       a second concurrent wait on one PropertyCollector
+    ├── NotFoundError (LookupError)      an inventory path that had to match matched nothing
+    └── MultipleFoundError (LookupError) ... or matched more than one object
 
 Timeouts raise the built-in ``TimeoutError`` (``asyncio.timeout`` semantics).
 Messages name the SOAP method and never contain passwords or session cookies: response
@@ -22,6 +24,7 @@ excerpts pass through :func:`redact` first.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,6 +38,8 @@ __all__ = [
     "EncodeError",
     "HTTPStatusError",
     "InvalidResponseError",
+    "MultipleFoundError",
+    "NotFoundError",
     "ResponseTooLargeError",
     "SoapFault",
     "TransportError",
@@ -157,6 +162,29 @@ class DecodeError(_ValueError):
 
 class CollectorInUseError(VSphereError):
     """A second concurrent WaitForUpdatesEx on one PropertyCollector was refused."""
+
+
+class NotFoundError(VSphereError, LookupError):
+    """Nothing matched a path that had to match exactly one object (or no datacenter
+    for a relative path). ``path`` is the path asked for, ``types`` the type filter."""
+
+    def __init__(self, message: str, *, path: str, types: tuple[str, ...] = ()) -> None:
+        self.path = path
+        self.types = types
+        super().__init__(message)
+
+
+class MultipleFoundError(VSphereError, LookupError):
+    """More than one object matched a path that had to match exactly one (or several
+    datacenters could be the one relative paths start from); ``found`` holds them
+    (``FoundObject`` records, sorted by path)."""
+
+    def __init__(self, message: str, *, path: str, types: tuple[str, ...] = (),
+                 found: Sequence[Any] = ()) -> None:
+        self.path = path
+        self.types = types
+        self.found = tuple(found)
+        super().__init__(message)
 
 
 class SoapFault(VSphereError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypeVar, overload
 
+from aiovsphere._names import escape_name
 from aiovsphere._objects import ManagedObject
 from aiovsphere._task import wait_for_task
 from aiovsphere.vim._moref import ManagedObjectReference
@@ -137,14 +138,16 @@ class Entity:
                      progress: Progress = None) -> ManagedObjectReference: ...
     async def rename(self, new_name: str, *, wait: bool = True,
                      progress: Progress = None) -> ManagedObjectReference | None:
-        """Rename the entity (vim.ManagedEntity.Rename_Task). ``new_name`` is stored as
-        given; escape ``/`` as ``%2f`` yourself if the name must not look like a path.
+        """Rename the entity (vim.ManagedEntity.Rename_Task). ``new_name`` is the name as
+        people read it (``"a/b"``, ``"100%"``); it is sent escaped as the API stores names
+        (``/`` -> ``%2f``, ``%`` -> ``%25``, ``\\`` -> ``%5c``; :func:`aiovsphere.escape_name`).
+        The raw method (``entity.raw.Rename_Task``) sends what it is given.
 
         Raises ``faults.DuplicateName`` (vcsim: ``faults.InvalidArgument``) when a sibling
         has that name, ``faults.InvalidName`` for a name the server refuses.
         """
         return await self._task(self.ref, "Rename_Task", wait, progress,  # type: ignore[no-any-return]
-                                newName=new_name)
+                                newName=escape_name(new_name))
 
     @overload
     async def destroy(self, *, wait: Literal[True] = True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
+from aiovsphere._names import escape_name
 from aiovsphere.objects._base import Entity, Progress, RefLike, as_helper, from_ref, ref_of
 from aiovsphere.vim._moref import ManagedObjectReference
 
@@ -39,9 +40,10 @@ class Folder(Entity):
         return helpers if cls is None else [h for h in helpers if isinstance(h, cls)]
 
     async def create_folder(self, name: str) -> Folder:
-        """A new sub-folder (vim.Folder.CreateFolder; not a task).
+        """A new sub-folder (vim.Folder.CreateFolder; not a task). Names here are given
+        as people read them and sent escaped (:func:`aiovsphere.escape_name`).
         Raises ``faults.DuplicateName``, ``faults.InvalidName``."""
-        ref = await self.client.invoke(self.ref, "CreateFolder", name=name)
+        ref = await self.client.invoke(self.ref, "CreateFolder", name=escape_name(name))
         return Folder(self.client, ref)
 
     async def create_datacenter(self, name: str) -> Datacenter:
@@ -49,7 +51,7 @@ class Folder(Entity):
         Raises ``faults.DuplicateName``, ``faults.InvalidName``, ``faults.NotSupported``."""
         from aiovsphere.objects._datacenter import Datacenter
 
-        ref = await self.client.invoke(self.ref, "CreateDatacenter", name=name)
+        ref = await self.client.invoke(self.ref, "CreateDatacenter", name=escape_name(name))
         return Datacenter(self.client, ref)
 
     async def create_cluster(self, name: str,
@@ -59,7 +61,7 @@ class Folder(Entity):
         from aiovsphere.objects._compute import ClusterComputeResource
         from aiovsphere.vim import types as t
 
-        ref = await self.client.invoke(self.ref, "CreateClusterEx", name=name,
+        ref = await self.client.invoke(self.ref, "CreateClusterEx", name=escape_name(name),
                                        spec=spec or t.ClusterConfigSpecEx())
         return ClusterComputeResource(self.client, ref)
 

@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, overload
 
+from aiovsphere._names import escape_name
 from aiovsphere.objects._base import Entity, Progress, RefLike, as_helper, ref_of
 from aiovsphere.vim._moref import ManagedObjectReference
 
@@ -275,7 +276,7 @@ class VirtualMachine(Entity):
         else:
             folder_ref = ref_of(folder, "folder")
         result = await self._task(self.ref, "CloneVM_Task", wait, progress,
-                                  folder=folder_ref, name=name, spec=spec)
+                                  folder=folder_ref, name=escape_name(name), spec=spec)
         return VirtualMachine(self.client, result) if wait else result
 
     # ------------------------------------------------------------------ snapshots

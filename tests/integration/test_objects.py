@@ -511,3 +511,21 @@ async def test_identity_repr_and_raw(client: aiovsphere.Client) -> None:
     # The raw proxy carries every method the helpers do not cover.
     await vm.raw.RefreshStorageInfo()
     assert await vm.raw.get("name") == {"name": await vm.name()}
+
+
+async def test_helper_names_are_sent_escaped_and_found_unescaped(
+        client: aiovsphere.Client) -> None:
+    """Helpers take names as people read them; the API stores them escaped."""
+    vm = await _vm(client, "DC0_H0_VM1")
+    await vm.rename("ops/web 100%")
+    raw = await client.get_properties(vm.ref, ["name"])
+    assert raw["name"] == "ops%2fweb 100%25"
+    (found,) = await client.finder().find_by_name("ops/web 100%", "VirtualMachine")
+    (by_path,) = await client.find("/DC0/vm/ops/web 100%")
+    assert found.ref == by_path.ref == vm.ref
+    assert found.name == "ops/web 100%"
+    assert found.path == "/DC0/vm/ops%2fweb 100%25"
+    folder = await (await (await _dc(client)).folders()).vm.create_folder("a\\b")
+    assert (await client.get_properties(folder.ref, ["name"]))["name"] == "a%5cb"
+    await folder.destroy()
+    await vm.rename("DC0_H0_VM1")

@@ -1,0 +1,67 @@
+"""Inventory names and paths as the vSphere API escapes them.
+
+vim.ManagedEntity.name is stored escaped: ``/`` as ``%2f``, ``\\`` as ``%5c`` and ``%`` as
+``%25`` (the API docs: "A slash is escaped as %2F or %2f. A backslash is escaped as %5C or
+%5c, and a percent is escaped as %25"). Inventory paths (vim.SearchIndex.FindByInventoryPath)
+are those escaped names joined by literal ``/``, so a name's own slashes never split a
+path. Every other character (``&``, ``<``, non-ASCII...) is stored as it is.
+
+Renaming: vCenter escapes ``/`` and ``\\`` in a new name itself, but a ``%`` only when it
+does not start an escape sequence (the client "must escape" a literal ``%``). Sending
+``escape_name(name)`` (to Rename_Task, CreateFolder, CreateVM...) is right in every case,
+and also against vcsim, which stores names verbatim and escapes nothing.
+
+Pure functions, no I/O::
+
+    >>> escape_name("a/b 100%")
+    'a%2fb 100%25'
+    >>> unescape_name("a%2fb 100%25")
+    'a/b 100%'
+    >>> join_path("DC0", "vm", "a/b")
+    '/DC0/vm/a%2fb'
+    >>> split_path("/DC0/vm/a%2fb")
+    ['DC0', 'vm', 'a/b']
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["escape_name", "join_path", "split_path", "unescape_name"]
+
+_ESCAPE = re.compile(r"[%/\\]")
+_ESCAPES = {"%": "%25", "/": "%2f", "\\": "%5c"}
+_UNESCAPE = re.compile(r"%(25|2[fF]|5[cC])")
+_UNESCAPES = {"25": "%", "2f": "/", "5c": "\\"}
+
+
+def escape_name(name: str) -> str:
+    """``name`` as the API stores it: ``%`` -> ``%25``, ``/`` -> ``%2f``, ``\\`` -> ``%5c``
+    (lower case, as vCenter writes them); nothing else changes."""
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group()], name)
+
+
+def unescape_name(name: str) -> str:
+    """The name a stored (escaped) ``name`` stands for: ``%25``, ``%2f``/``%2F`` and
+    ``%5c``/``%5C`` are decoded in one left-to-right pass (so ``%252f`` is ``%2f``).
+
+    Lenient: a ``%`` that starts none of these three sequences is kept as it is
+    (``"100%"`` stays ``"100%"``), so an unescaped name with no ``%2f``/``%5c``/``%25``
+    text in it is its own unescaping. ``unescape_name(escape_name(x)) == x`` for every
+    string ``x``.
+    """
+    if "%" not in name:
+        return name
+    return _UNESCAPE.sub(lambda m: _UNESCAPES[m.group(1).lower()], name)
+
+
+def join_path(*names: str) -> str:
+    """An absolute inventory path from unescaped ``names``: ``join_path("DC0", "vm",
+    "a/b")`` is ``"/DC0/vm/a%2fb"`` (what FindByInventoryPath takes); no names: ``"/"``."""
+    return "/" + "/".join(escape_name(n) for n in names)
+
+
+def split_path(path: str) -> list[str]:
+    """The unescaped names of an (escaped) inventory path, split on literal ``/``; empty
+    components (a leading, trailing or doubled ``/``) are dropped."""
+    return [unescape_name(part) for part in path.split("/") if part]
