@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from aiovsphere._collector import PropertyCollector, Updates
     from aiovsphere._connect import connect
     from aiovsphere._deadline import remaining, timeout
+    from aiovsphere._events import event_filter, events
     from aiovsphere._finder import (
         Finder,
         FoundObject,
@@ -56,6 +57,16 @@ if TYPE_CHECKING:
     )
     from aiovsphere._names import escape_name, join_path, split_path, unescape_name
     from aiovsphere._objects import ManagedObject
+    from aiovsphere._perf import (
+        AvailableMetric,
+        MetricSeries,
+        PerfCounter,
+        PerfCounters,
+        available_metrics,
+        historical_intervals,
+        perf_counters,
+        query_perf,
+    )
     from aiovsphere._property import filter_spec, iter_retrieve, retrieve
     from aiovsphere._records import ObjectRecord, apply_change
     from aiovsphere._task import wait_for_task, wait_for_tasks
@@ -67,6 +78,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AvailableMetric",
     "CallStats",
     "Client",
     "CollectorInUseError",
@@ -83,10 +95,13 @@ __all__ = [
     "ListView",
     "ManagedObject",
     "ManagedObjectReference",
+    "MetricSeries",
     "MultipleFoundError",
     "NotFoundError",
     "ObjectChange",
     "ObjectRecord",
+    "PerfCounter",
+    "PerfCounters",
     "PropertyCollector",
     "ResponseTooLargeError",
     "Snapshot",
@@ -98,8 +113,11 @@ __all__ = [
     "WatchBatch",
     "__version__",
     "apply_change",
+    "available_metrics",
     "connect",
     "escape_name",
+    "event_filter",
+    "events",
     "faults",
     "filter_spec",
     "find_by_dns_name",
@@ -107,10 +125,13 @@ __all__ = [
     "find_by_ip",
     "find_by_uuid",
     "find_child",
+    "historical_intervals",
     "inventory_path",
     "iter_retrieve",
     "join_path",
     "objects",
+    "perf_counters",
+    "query_perf",
     "remaining",
     "retrieve",
     "split_path",
@@ -160,6 +181,16 @@ _LAZY = {
     "join_path": "aiovsphere._names",
     "split_path": "aiovsphere._names",
     "unescape_name": "aiovsphere._names",
+    "event_filter": "aiovsphere._events",
+    "events": "aiovsphere._events",
+    "AvailableMetric": "aiovsphere._perf",
+    "MetricSeries": "aiovsphere._perf",
+    "PerfCounter": "aiovsphere._perf",
+    "PerfCounters": "aiovsphere._perf",
+    "available_metrics": "aiovsphere._perf",
+    "historical_intervals": "aiovsphere._perf",
+    "perf_counters": "aiovsphere._perf",
+    "query_perf": "aiovsphere._perf",
 }
 
 

@@ -8,7 +8,8 @@ naturally in application code. The modules' functions stay public too
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -17,11 +18,13 @@ if TYPE_CHECKING:
     from aiovsphere._collector import PropertyCollector
     from aiovsphere._finder import Finder, FoundObject
     from aiovsphere._objects import ManagedObject
+    from aiovsphere._perf import MetricSeries, PerfCounters
     from aiovsphere._property import Paths, Source
     from aiovsphere._records import ObjectRecord
     from aiovsphere._views import ContainerView, ListView
     from aiovsphere._watch import ObjectChange, WatchBatch
     from aiovsphere.vim._moref import ManagedObjectReference
+    from aiovsphere.vim.types import Event, EventFilterSpec
 
 __all__ = ["ClientAPI"]
 
@@ -161,3 +164,40 @@ class ClientAPI:
         from aiovsphere._finder import Finder
 
         return Finder(self._self(), datacenter)
+
+    # ------------------------------------------------------------------ events, metrics
+    def events(
+        self, filter_spec: EventFilterSpec | None = None, *,
+        entity: ManagedObjectReference | ManagedObject | None = None,
+        recursion: str = "all", types: Iterable[str | type] | str = (),
+        since: datetime | None = None, until: datetime | None = None,
+        follow: bool = False, page_size: int = 100, poll_interval: float = 10.0,
+    ) -> AsyncGenerator[Event, None]:
+        """:func:`aiovsphere.events`: ``async for event in client.events(follow=True)``
+        (vim.event.EventHistoryCollector.ReadNextEvents)."""
+        from aiovsphere._events import events
+
+        return events(self._self(), filter_spec, entity=entity, recursion=recursion,
+                      types=types, since=since, until=until, follow=follow,
+                      page_size=page_size, poll_interval=poll_interval)
+
+    async def perf_counters(self, *, refresh: bool = False) -> PerfCounters:
+        """:func:`aiovsphere.perf_counters`: the counter catalogue by ``"cpu.usage.average"``."""
+        from aiovsphere._perf import perf_counters
+
+        return await perf_counters(self._self(), refresh=refresh)
+
+    async def query_perf(
+        self, entities: Sequence[ManagedObjectReference | ManagedObject],
+        counters: Sequence[str | int], *, interval: int = 20,
+        start: datetime | None = None, end: datetime | None = None,
+        max_sample: int | None = None, instance: str = "*",
+        batch_size: int | None = None, concurrency: int = 4,
+    ) -> list[MetricSeries]:
+        """:func:`aiovsphere.query_perf` (vim.PerformanceManager.QueryPerf, batched)."""
+        from aiovsphere._perf import query_perf
+
+        return await query_perf(self._self(), entities, counters, interval=interval,
+                                start=start, end=end, max_sample=max_sample,
+                                instance=instance, batch_size=batch_size,
+                                concurrency=concurrency)

@@ -128,12 +128,12 @@ class PropertyCollector:
         filters, self._filters = self._filters, []
         if ref is None:
             return
-        if self._interrupted:
-            await destroy_quietly(self.client, ref, "CancelWaitForUpdates")
-        for entry in filters:
-            if entry.ref is not None:
-                await destroy_quietly(self.client, entry.ref, "DestroyPropertyFilter")
-        await destroy_quietly(self.client, ref, "DestroyPropertyCollector")
+        calls = [(ref, "CancelWaitForUpdates")] if self._interrupted else []
+        calls += [(f.ref, "DestroyPropertyFilter") for f in filters if f.ref is not None]
+        calls.append((ref, "DestroyPropertyCollector"))
+        # One shielded sequence, not one shield per call: a cancellation (or the caller's
+        # deadline firing) during the first call must not skip the others.
+        await destroy_quietly(self.client, calls)
 
     def _require(self) -> ManagedObjectReference:
         if self.ref is None:

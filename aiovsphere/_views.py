@@ -35,9 +35,15 @@ async def create_then_destroy(
 ) -> ManagedObjectReference:
     """Call a creating ``method`` on ``ref``; if the caller is cancelled (or its deadline
     passes) while the answer is in transit, destroy the object the server made (with
-    ``destroy``) once the answer lands, then re-raise. Returns the new object's moref."""
-    create = asyncio.ensure_future(client.invoke(ref, method, timeout=_CLEANUP_SECONDS,
-                                                 **params))
+    ``destroy``) once the answer lands, then re-raise. Returns the new object's moref.
+
+    The call runs in a task of its own, outside the caller's deadline (with its own
+    ``_CLEANUP_SECONDS``): cut off at the deadline, the request would leave the server's
+    object behind with nobody knowing its moref. The caller's wait still ends at its
+    deadline; its ``TimeoutError`` then comes once the object is destroyed."""
+    with without_deadline():
+        create = asyncio.ensure_future(client.invoke(ref, method, timeout=_CLEANUP_SECONDS,
+                                                     **params))
     try:
         made: ManagedObjectReference = await asyncio.shield(create)
     except BaseException:
@@ -52,14 +58,22 @@ async def _destroy_when_made(client: Client, create: asyncio.Future[Any], destro
         await destroy_quietly(client, await create, destroy)
 
 
-async def destroy_quietly(client: Client, ref: ManagedObjectReference, method: str) -> None:
-    """Call ``method`` (DestroyView, DestroyPropertyCollector...) on ``ref``, shielded from
-    the caller's cancellation and deadline; errors (the session is gone, the server is
-    down: the object went with it) are swallowed."""
+async def destroy_quietly(
+    client: Client,
+    ref: ManagedObjectReference | Sequence[tuple[ManagedObjectReference, str]],
+    method: str = "",
+) -> None:
+    """Call ``method`` (DestroyView, DestroyPropertyCollector...) on ``ref`` (or each
+    ``(ref, method)`` of a sequence, in order), shielded as a whole from the caller's
+    cancellation and deadline: a cancellation during the first call does not skip the
+    rest. Errors (the session is gone, the server is down: the object went with it) are
+    swallowed, call by call."""
+    calls = [(ref, method)] if isinstance(ref, ManagedObjectReference) else list(ref)
 
     async def destroy() -> None:
-        with contextlib.suppress(Exception):
-            await client.invoke(ref, method, timeout=_CLEANUP_SECONDS)
+        for target, name in calls:
+            with contextlib.suppress(Exception):
+                await client.invoke(target, name, timeout=_CLEANUP_SECONDS)
 
     with without_deadline():
         await asyncio.shield(destroy())

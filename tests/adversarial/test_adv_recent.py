@@ -639,7 +639,8 @@ class FakeTaskServer:
             return answer('<returnval type="PropertyCollector">pc-1</returnval>')
         if method == "CreateFilter":
             return answer('<returnval type="PropertyFilter">f-1</returnval>')
-        if method in ("DestroyPropertyCollector", "CancelTask"):
+        if method in ("DestroyPropertyCollector", "CancelTask", "CancelWaitForUpdates",
+                      "DestroyPropertyFilter"):
             return answer()
         assert method == "WaitForUpdatesEx", method
         version = re.search(r"<version>([^<]*)</version>", body)
@@ -667,7 +668,10 @@ async def test_cancel_task_at_the_deadline_cancels_and_destroys() -> None:
                                                    cancel_task=True)
         finally:
             await client.close()
-    assert fake.methods[-2:] == ["CancelTask", "DestroyPropertyCollector"]
+    # The task is cancelled, then the interrupted server-side wait, the filter and the
+    # collector go, in that order.
+    assert fake.methods[-4:] == ["CancelTask", "CancelWaitForUpdates", "DestroyPropertyFilter",
+                                 "DestroyPropertyCollector"]
 
 
 async def test_client_default_timeout_does_not_cut_a_quiet_task_short() -> None:
