@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiovsphere._deadline import without_deadline
 from aiovsphere._errors import EncodeError, SoapFault
 from aiovsphere._records import ObjectRecord
-from aiovsphere._views import ContainerView
+from aiovsphere._views import ContainerView, _View
 from aiovsphere.vim._moref import ManagedObjectReference
 
 if TYPE_CHECKING:
@@ -310,6 +310,8 @@ async def retrieve(
             client, source if view is not None else pending, paths, type=type,
             missing=mode, max_objects=max_objects, timeout=timeout)]
 
+    generation = client.session.generation
+    reopened = False
     while True:
         if view is None and not pending:
             records: list[ObjectRecord] = []
@@ -325,6 +327,17 @@ async def retrieve(
                 mode = _RECORD_ALL
                 continue
             obj = getattr(exc.fault, "obj", None)
+            if (isinstance(source, _View) and not reopened
+                    and exc.fault_name == "ManagedObjectNotFound"
+                    and await client.session.relogin_after(generation)):
+                # Our view is unknown because it died with a lost session (vcsim says
+                # ManagedObjectNotFound, not NotAuthenticated, for a dead session's view):
+                # logged in again, our own ContainerView/ListView object is made again; a
+                # bare view moref cannot be. (``relogin_after`` checks the session first:
+                # a view that was really destroyed is not retried.)
+                reopened = True
+                await source.reopen()
+                continue
             if (missing != "record" or exc.fault_name != "ManagedObjectNotFound"
                     or obj not in pending):
                 raise

@@ -231,6 +231,26 @@ async def test_terminated_session_is_reestablished_and_read_retried(
         assert c.stats.relogins == 2
 
 
+async def test_a_container_view_object_is_reopened_after_a_relogin(
+    vcsim_url: str, observer: aiovsphere.Client, vms: list[ManagedObjectReference]
+) -> None:
+    """Views live in the session: after a re-login our ContainerView object is made
+    again and the read goes on; a bare view moref cannot be, and fails typed."""
+    async with aiovsphere.connect(vcsim_url, user="view-relogin", password="pw") as c:
+        async with c.container_view(["VirtualMachine"]) as view:
+            before = {r.obj for r in await c.retrieve(view, ["name"])}
+            old_ref = view.ref
+            assert c.session.user_session is not None
+            await observer.invoke(observer.content.sessionManager, "TerminateSession",
+                                  sessionId=(c.session.user_session.key,))
+            after = {r.obj for r in await c.retrieve(view, ["name"])}
+            assert after == before == set(vms)
+            assert view.ref != old_ref
+            assert c.stats.relogins == 1
+            with pytest.raises(faults.ManagedObjectNotFound):
+                await c.retrieve(old_ref, ["name"], type="VirtualMachine")
+
+
 # ------------------------------------------------------------------ views
 async def test_views_destroyed_on_exit_error_and_cancellation(
     client: aiovsphere.Client
