@@ -137,9 +137,15 @@ class InventoryCache:
         if task is None:
             return
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        self._wake()
+        try:
+            # asyncio.wait, not ``await task``: a cancellation of *our* caller comes out
+            # of close() (it is not swallowed with the task's own CancelledError), and
+            # it does not reach the task, whose teardown is already running.
+            await asyncio.wait([task])
+        finally:
+            self._wake()
+        if not task.cancelled():
+            task.exception()  # already in self.error; retrieved so asyncio stays quiet
 
     # ------------------------------------------------------------------ reading
     def snapshot(self) -> Snapshot:
@@ -182,6 +188,7 @@ class InventoryCache:
                         if not batch.truncated:
                             self._publish(building, batch.version)
                             building = None
+                        del batch  # not held while the next wait is pending (memory)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:

@@ -287,6 +287,7 @@ class PropertyCollector:
                                                   max_object_updates=max_object_updates)
             if updates is not None:
                 yield updates
+                del updates  # not held while the next wait is pending (memory)
             else:
                 left = remaining()
                 if left is not None and left <= 0:

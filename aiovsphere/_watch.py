@@ -37,6 +37,7 @@ from aiovsphere._views import _View
 
 if TYPE_CHECKING:
     from aiovsphere._client import Client
+    from aiovsphere._collector import Updates
     from aiovsphere._errors import SoapFault
     from aiovsphere.vim._moref import ManagedObjectReference
     from aiovsphere.vim.types import PropertyFilterSpec
@@ -101,33 +102,10 @@ async def watch_batches(
                 max_wait_seconds=max_wait_seconds,
                 max_object_updates=max_object_updates)) as stream:
             async for updates in stream:
-                if updates.reset and seen is None:
-                    seen = set()
-                out = []
-                for filter_update in updates.update_set.filterSet:
-                    for gone in filter_update.missingSet or ():
-                        # A listed object the server cannot find (reportMissingObjects...).
-                        known.discard(gone.obj)
-                        out.append(ObjectChange("leave", gone.obj, (), _gone(gone)))
-                    for update in filter_update.objectSet:
-                        obj = update.obj
-                        kind = str(getattr(update.kind, "value", update.kind))
-                        if kind == "leave":
-                            known.discard(obj)
-                        else:
-                            if seen is not None:
-                                seen.add(obj)
-                                if kind == "enter" and obj in known:
-                                    kind = "modify"  # seen before the rebuild
-                            known.add(obj)
-                        out.append(ObjectChange(kind, obj, tuple(update.changeSet),  # type: ignore[arg-type]
-                                                _missing(update.missingSet)))
-                if seen is not None and not updates.truncated:
-                    for obj in known - seen:  # vanished while the stream was rebuilt
-                        out.append(ObjectChange("leave", obj))
-                    known &= seen
-                    seen = None
-                yield WatchBatch(tuple(out), updates.version, updates.reset, updates.truncated)
+                batch, seen = _batch(updates, known, seen)
+                del updates  # the raw answer is not held while the next wait is pending
+                yield batch
+                del batch
 
 
 async def watch(
@@ -150,6 +128,41 @@ async def watch(
         async for batch in batches:
             for change in batch.changes:
                 yield change
+            del batch  # not held while the next wait is pending
+
+
+def _batch(updates: Updates, known: set[ManagedObjectReference],
+           seen: set[ManagedObjectReference] | None
+           ) -> tuple[WatchBatch, set[ManagedObjectReference] | None]:
+    """One answer as a :class:`WatchBatch`. ``known``: the objects in the filter (updated
+    in place); ``seen``: the objects of a reset in progress (``None`` outside one)."""
+    if updates.reset and seen is None:
+        seen = set()
+    out = []
+    for filter_update in updates.update_set.filterSet:
+        for gone in filter_update.missingSet or ():
+            # A listed object the server cannot find (reportMissingObjectsInResults).
+            known.discard(gone.obj)
+            out.append(ObjectChange("leave", gone.obj, (), _gone(gone)))
+        for update in filter_update.objectSet:
+            obj = update.obj
+            kind = str(getattr(update.kind, "value", update.kind))
+            if kind == "leave":
+                known.discard(obj)
+            else:
+                if seen is not None:
+                    seen.add(obj)
+                    if kind == "enter" and obj in known:
+                        kind = "modify"  # seen before the rebuild
+                known.add(obj)
+            out.append(ObjectChange(kind, obj, tuple(update.changeSet),  # type: ignore[arg-type]
+                                    _missing(update.missingSet)))
+    if seen is not None and not updates.truncated:
+        for obj in known - seen:  # vanished while the stream was rebuilt
+            out.append(ObjectChange("leave", obj))
+        known &= seen
+        seen = None
+    return WatchBatch(tuple(out), updates.version, updates.reset, updates.truncated), seen
 
 
 def _watch_spec(source: Source, paths: Paths, type: str | Sequence[str] | None

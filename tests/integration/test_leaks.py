@@ -257,11 +257,6 @@ async def test_a_second_cancellation_during_teardown_strands_nothing(
     assert loop_errors == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "InventoryCache.close() awaits its task inside contextlib.suppress(CancelledError): a "
-    "cancellation of the caller of close() (e.g. `async with cache` in a task cancelled "
-    "during __aexit__) is passed on to the task being awaited and then swallowed, so "
-    "close() returns normally and the caller never sees its CancelledError"))
 async def test_cancelling_inventory_cache_close_is_not_swallowed(
     vcsim_url: str, loop_errors: list[dict[str, object]]
 ) -> None:
