@@ -21,17 +21,23 @@ from tools.vcsim.launcher import Vcsim, VcsimError  # noqa: E402
 VM_COUNT = 8
 
 
-@pytest.fixture(scope="session")
-def vcsim() -> Iterator[Vcsim]:
-    """A running vcsim with an 8-VM VPX inventory (1 DC, 1 standalone host, 1 cluster)."""
+def running(sim: Vcsim) -> Iterator[Vcsim]:
+    """Start ``sim`` for a fixture (``yield from running(...)``), stop it afterwards; a
+    vcsim that cannot be built or started fails the test with the reason, never skips."""
     try:
-        sim = Vcsim.for_vm_count(VM_COUNT).start()
+        sim.start()
     except VcsimError as e:
         pytest.fail(str(e), pytrace=False)
     try:
         yield sim
     finally:
         sim.stop()
+
+
+@pytest.fixture(scope="session")
+def vcsim() -> Iterator[Vcsim]:
+    """A running vcsim with an 8-VM VPX inventory (1 DC, 1 standalone host, 1 cluster)."""
+    yield from running(Vcsim.for_vm_count(VM_COUNT))
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +50,4 @@ def vcsim_url(vcsim: Vcsim) -> str:
 def private_vcsim() -> Iterator[Vcsim]:
     """A vcsim of this test module's own (8 VMs), for tests that change the inventory
     (rename, power, create, destroy, snapshots) and so must not touch the shared one."""
-    try:
-        sim = Vcsim.for_vm_count(VM_COUNT).start()
-    except VcsimError as e:
-        pytest.fail(str(e), pytrace=False)
-    try:
-        yield sim
-    finally:
-        sim.stop()
+    yield from running(Vcsim.for_vm_count(VM_COUNT))

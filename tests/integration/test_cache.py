@@ -22,7 +22,8 @@ import pytest
 import aiovsphere
 from aiovsphere import Client, ManagedObjectReference, faults
 from aiovsphere.vim import types as t
-from tools.vcsim.launcher import Vcsim, VcsimError
+from tests.conftest import running
+from tools.vcsim.launcher import Vcsim
 
 PATHS = ["name", "runtime.powerState", "summary.config.numCpu"]
 BIG = 2000
@@ -44,14 +45,7 @@ async def admin(private_vcsim: Vcsim) -> AsyncIterator[Client]:
 @pytest.fixture(scope="module")
 def big_vcsim() -> Iterator[Vcsim]:
     """A vcsim of this module's own with 2,000 VMs (40 hosts/cluster x 50)."""
-    try:
-        sim = Vcsim.for_vm_count(BIG).start()
-    except VcsimError as e:
-        pytest.fail(str(e), pytrace=False)
-    try:
-        yield sim
-    finally:
-        sim.stop()
+    yield from running(Vcsim.for_vm_count(BIG))
 
 
 async def vms(client: Client) -> list[ManagedObjectReference]:
