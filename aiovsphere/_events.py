@@ -178,7 +178,7 @@ async def _stream(client: Client, filter_spec: EventFilterSpec, follow: bool, pa
             if not page:
                 break
             for event in page:
-                if reader.is_new(event) and window.holds(event):
+                if reader.is_new(event, strictly=True) and window.holds(event):
                     yield event
         if not follow:
             return

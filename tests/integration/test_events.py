@@ -249,6 +249,25 @@ async def test_follow_yields_each_new_event_once_in_order(client: aiovsphere.Cli
     await _assert_gone(client, recorder.created)
 
 
+async def test_an_event_posted_while_the_history_is_read_comes_once(
+        client: aiovsphere.Client) -> None:
+    """Regression: an event that lands while the history is still being read is handed
+    back again by vcsim's ReadNextEvents; it must be yielded once."""
+    got: list[int] = []
+    async with asyncio.timeout(20), contextlib.aclosing(
+            events(client, types=("GeneralUserEvent",), follow=True)) as stream:
+        posted = False
+        async for event in stream:
+            got.append(event.key)
+            if not posted:
+                posted = True
+                await _post(client, "during-history")  # inside the loop, mid-history
+            if event.message == "during-history":
+                break
+    assert len(got) == len(set(got)), got
+    assert got == sorted(got)
+
+
 async def test_follow_survives_a_relogin(private_vcsim: Any, client: aiovsphere.Client
                                          ) -> None:
     recorder = _Recorder(client)
