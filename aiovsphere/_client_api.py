@@ -139,12 +139,13 @@ class ClientAPI:
     async def wait_for_tasks(
         self, tasks: Sequence[ManagedObjectReference | ManagedObject], *,
         return_exceptions: bool = False, cancel_task: bool = False,
+        progress: Callable[[int, int], Any] | None = None,
     ) -> list[Any]:
         """:func:`aiovsphere.wait_for_tasks`."""
         from aiovsphere._task import wait_for_tasks
 
         return await wait_for_tasks(self._self(), tasks, return_exceptions=return_exceptions,
-                                    cancel_task=cancel_task)
+                                    cancel_task=cancel_task, progress=progress)
 
     # ------------------------------------------------------------------ finder
     async def find(

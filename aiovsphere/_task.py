@@ -51,16 +51,7 @@ async def wait_for_task(
     ``aiovsphere.faults.<Name>`` (``exc.task`` is the task moref), ``TimeoutError`` at the
     caller's deadline, and whatever the calls raise.
     """
-    last: list[int | None] = [None]
-
-    def on_info(_index: int, info: Any) -> None:
-        if progress is None:
-            return
-        percent = 100 if info.state == "success" else info.progress
-        if percent is not None and percent != last[0]:
-            last[0] = percent
-            progress(percent)
-
+    on_info = None if progress is None else _on_progress(lambda _i, pct: progress(pct))
     (outcome,) = await _wait(client, [_ref(task)], on_info, cancel_task)
     if isinstance(outcome, SoapFault):
         raise outcome
@@ -73,19 +64,36 @@ async def wait_for_tasks(
     *,
     return_exceptions: bool = False,
     cancel_task: bool = False,
+    progress: Callable[[int, int], Any] | None = None,
 ) -> list[Any]:
     """Wait for all ``tasks`` through one collector and one filter; results in task order.
 
     A failed task's fault is an ``aiovsphere.faults.<Name>`` exception with ``.task`` set:
     with ``return_exceptions=True`` it takes that task's place in the list; otherwise the
     first failed task's fault (in task order) is raised once all tasks have finished.
+    ``progress(index, percent)`` is called with each new ``info.progress`` (0-100) of the
+    task at ``index``, and with 100 when it succeeds.
     """
-    outcomes = await _wait(client, [_ref(task) for task in tasks], None, cancel_task)
+    on_info = None if progress is None else _on_progress(progress)
+    outcomes = await _wait(client, [_ref(task) for task in tasks], on_info, cancel_task)
     if not return_exceptions:
         for outcome in outcomes:
             if isinstance(outcome, SoapFault):
                 raise outcome
     return outcomes
+
+
+def _on_progress(progress: Callable[[int, int], Any]) -> Callable[[int, Any], None]:
+    """An ``on_info`` that reports each task's new percentage once (100 at success)."""
+    last: dict[int, int] = {}
+
+    def on_info(index: int, info: Any) -> None:
+        percent = 100 if info.state == "success" else info.progress
+        if percent is not None and last.get(index) != percent:
+            last[index] = percent
+            progress(index, percent)
+
+    return on_info
 
 
 async def _wait(

@@ -169,6 +169,11 @@ async def test_many_tasks_through_one_collector_in_order(observer: aiovsphere.Cl
             await aiovsphere.wait_for_tasks(observer, [tasks[0], failing])
         removals = [await observer.mo(s).RemoveSnapshot_Task(removeChildren=True)
                     for s in snapshots]
-        assert await aiovsphere.wait_for_tasks(observer, removals) == [None] * len(refs)
+        seen: list[tuple[int, int]] = []
+        assert await aiovsphere.wait_for_tasks(
+            observer, removals, progress=lambda i, pct: seen.append((i, pct))
+        ) == [None] * len(refs)
+        # Each task reports 100 once at success, under its own index.
+        assert sorted(i for i, pct in seen if pct == 100) == list(range(len(refs)))
     finally:
         del observer.invoke
