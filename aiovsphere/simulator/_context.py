@@ -11,7 +11,7 @@ from aiovsphere.vim._moref import ManagedObjectReference
 if TYPE_CHECKING:
     from aiovsphere.simulator._model import Model, SimObject
     from aiovsphere.simulator._server import Simulator
-    from aiovsphere.vim._base import DataObject
+    from aiovsphere.vim.types import MethodFault
 
 __all__ = ["Context", "Session", "SimFault", "fault", "now"]
 
@@ -43,7 +43,7 @@ class Session:
 class SimFault(Exception):
     """Raised by a handler: the simulator answers with this vim fault (HTTP 500)."""
 
-    def __init__(self, fault: DataObject, message: str = "") -> None:
+    def __init__(self, fault: MethodFault, message: str = "") -> None:
         self.fault = fault
         self.message = message or type(fault).__name__
         super().__init__(self.message)

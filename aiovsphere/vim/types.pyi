@@ -3377,14 +3377,14 @@ class AccountUpdatedEvent(HostEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., spec: HostAccountSpec, group: bool, prevDescription: str | None = ...) -> None: ...
 
 class Action(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class ActiveDirectoryFault(VimFault):
     errorCode: int | None
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., errorCode: int | None = ...) -> None: ...
 
 class ActiveDirectoryProfile(ApplyProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ...) -> None: ...
 
 class ActiveVMsBlockingEVC(EVCConfigFault):
     evcMode: str | None
@@ -3393,13 +3393,13 @@ class ActiveVMsBlockingEVC(EVCConfigFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., faults: Sequence[LocalizedMethodFault] = ..., evcMode: str | None = ..., host: Sequence[ManagedObjectReference] = ..., hostName: Sequence[str] = ...) -> None: ...
 
 class AdminDisabled(HostConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class AdminNotDisabled(HostConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class AdminPasswordNotChangedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class AffinityConfigured(MigrationFault):
     configuredAffinity: tuple[str, ...]
@@ -3421,7 +3421,7 @@ class AlarmAcknowledgedEvent(AlarmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., alarm: AlarmEventArgument, source: ManagedEntityEventArgument, entity: ManagedEntityEventArgument) -> None: ...
 
 class AlarmAction(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class AlarmActionTriggeredEvent(AlarmEvent):
     source: ManagedEntityEventArgument
@@ -3471,7 +3471,7 @@ class AlarmEventArgument(EntityEventArgument):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, alarm: ManagedObjectReference) -> None: ...
 
 class AlarmExpression(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class AlarmFilterSpec(DynamicData):
     status: tuple[ManagedEntityStatus | str, ...]
@@ -3569,10 +3569,10 @@ class AlarmTriggeringActionTransitionSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., startState: ManagedEntityStatus | str, finalState: ManagedEntityStatus | str, repeats: bool) -> None: ...
 
 class AllVirtualMachinesLicensedEvent(LicenseEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class AlreadyAuthenticatedSessionEvent(SessionEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class AlreadyBeingManaged(HostConnectFault):
     ipAddress: str
@@ -3587,7 +3587,7 @@ class AlreadyExists(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., name: str | None = ...) -> None: ...
 
 class AlreadyUpgraded(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class AndAlarmExpression(AlarmExpression):
     expression: tuple[AlarmExpression, ...]
@@ -3633,7 +3633,7 @@ class AnswerFileUpdateFailure(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., userInputPath: ProfilePropertyPath, errMsg: LocalizableMessage) -> None: ...
 
 class ApplicationQuiesceFault(SnapshotFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ApplyHostProfileConfigurationResult(DynamicData):
     startTime: datetime
@@ -3676,7 +3676,7 @@ class ArrayUpdateSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., operation: ArrayUpdateOperation | str, removeKey: Any | None = ...) -> None: ...
 
 class AuthMinimumAdminPermission(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class AuthenticationProfile(ApplyProfile):
     activeDirectory: ActiveDirectoryProfile | None
@@ -3701,7 +3701,7 @@ class AuthorizationDescription(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., privilege: Sequence[ElementDescription] = ..., privilegeGroup: Sequence[ElementDescription] = ...) -> None: ...
 
 class AuthorizationEvent(Event):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class AuthorizationPrivilege(DynamicData):
     privId: str
@@ -3796,7 +3796,7 @@ class BatchResult(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., result: str, hostKey: str, ds: ManagedObjectReference | None = ..., fault: LocalizedMethodFault | None = ...) -> None: ...
 
 class BlockedByFirewall(HostConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class BoolOption(OptionType):
     supported: bool
@@ -3808,23 +3808,23 @@ class BoolPolicy(InheritablePolicy):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., inherited: bool, value: bool | None = ...) -> None: ...
 
 class CAMServerRefusedConnection(InvalidCAMServer):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., errorCode: int | None = ..., camServer: str) -> None: ...
 
 class CanceledHostOperationEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class CannotAccessFile(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class CannotAccessLocalSource(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotAccessNetwork(CannotAccessVmDevice):
     network: ManagedObjectReference | None
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, backing: str, connected: bool, network: ManagedObjectReference | None = ...) -> None: ...
 
 class CannotAccessVmComponent(VmConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotAccessVmConfig(CannotAccessVmComponent):
     reason: LocalizedMethodFault
@@ -3841,13 +3841,13 @@ class CannotAccessVmDisk(CannotAccessVmDevice):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, backing: str, connected: bool, fault: LocalizedMethodFault) -> None: ...
 
 class CannotAddHostWithFTVmAsStandalone(HostConnectFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotAddHostWithFTVmToDifferentCluster(HostConnectFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotAddHostWithFTVmToNonHACluster(HostConnectFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotChangeDrsBehaviorForFtSecondary(VmFaultToleranceIssue):
     vm: ManagedObjectReference
@@ -3860,10 +3860,10 @@ class CannotChangeHaSettingsForFtSecondary(VmFaultToleranceIssue):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., vm: ManagedObjectReference, vmName: str) -> None: ...
 
 class CannotChangeVsanClusterUuid(VsanFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotChangeVsanNodeUuid(VsanFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotComputeFTCompatibleHosts(VmFaultToleranceIssue):
     vm: ManagedObjectReference
@@ -3871,19 +3871,19 @@ class CannotComputeFTCompatibleHosts(VmFaultToleranceIssue):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., vm: ManagedObjectReference, vmName: str) -> None: ...
 
 class CannotCreateFile(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class CannotDecryptPasswords(CustomizationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotDeleteFile(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class CannotDisableDrsOnClustersWithVApps(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotDisableSnapshot(VmConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotDisconnectHostWithFaultToleranceVm(VimFault):
     hostName: str
@@ -3896,7 +3896,7 @@ class CannotEnableVmcpForCluster(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., host: ManagedObjectReference | None = ..., hostName: str | None = ..., reason: str | None = ...) -> None: ...
 
 class CannotModifyConfigCpuRequirements(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotMoveFaultToleranceVm(VimFault):
     moveType: str
@@ -3904,20 +3904,20 @@ class CannotMoveFaultToleranceVm(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., moveType: str, vmName: str) -> None: ...
 
 class CannotMoveHostWithFaultToleranceVm(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotMoveVmWithDeltaDisk(MigrationFault):
     device: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str) -> None: ...
 
 class CannotMoveVmWithNativeDeltaDisk(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotMoveVsanEnabledHost(VsanFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotPlaceWithoutPrerequisiteMoves(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotPowerOffVmInCluster(InvalidState):
     operation: str
@@ -3926,7 +3926,7 @@ class CannotPowerOffVmInCluster(InvalidState):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., operation: str, vm: ManagedObjectReference, vmName: str) -> None: ...
 
 class CannotReconfigureVsanWhenHaEnabled(VsanFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CannotUseNetwork(VmConfigFault):
     device: str
@@ -3973,10 +3973,10 @@ class ChoiceOption(OptionType):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., valueIsReadonly: bool | None = ..., choiceInfo: Sequence[ElementDescription] = ..., defaultIndex: int | None = ...) -> None: ...
 
 class ClockSkew(HostConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CloneFromSnapshotNotSupported(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ClusterAction(DynamicData):
     type: str
@@ -4212,7 +4212,7 @@ class ClusterDasAamNodeState(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., host: ManagedObjectReference, name: str, configState: str, runtimeState: str) -> None: ...
 
 class ClusterDasAdmissionControlInfo(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class ClusterDasAdmissionControlPolicy(DynamicData):
     resourceReductionToToleratePercent: int | None
@@ -4245,7 +4245,7 @@ class ClusterDasConfigInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool | None = ..., vmMonitoring: str | None = ..., hostMonitoring: str | None = ..., vmComponentProtecting: str | None = ..., failoverLevel: int | None = ..., admissionControlPolicy: ClusterDasAdmissionControlPolicy | None = ..., admissionControlEnabled: bool | None = ..., defaultVmSettings: ClusterDasVmSettings | None = ..., option: Sequence[OptionValue] = ..., heartbeatDatastore: Sequence[ManagedObjectReference] = ..., hBDatastoreCandidatePolicy: str | None = ...) -> None: ...
 
 class ClusterDasData(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class ClusterDasDataSummary(ClusterDasData):
     hostListVersion: int
@@ -4287,7 +4287,7 @@ class ClusterDasFdmHostState(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., state: str, stateReporter: ManagedObjectReference | None = ...) -> None: ...
 
 class ClusterDasHostInfo(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class ClusterDasHostRecommendation(DynamicData):
     host: ManagedObjectReference
@@ -4323,7 +4323,7 @@ class ClusterDependencyRuleInfo(ClusterRuleInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int | None = ..., status: ManagedEntityStatus | str | None = ..., enabled: bool | None = ..., name: str | None = ..., mandatory: bool | None = ..., userCreated: bool | None = ..., inCompliance: bool | None = ..., ruleUuid: str | None = ..., vmGroup: str, dependsOnVmGroup: str) -> None: ...
 
 class ClusterDestroyedEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class ClusterDpmConfigInfo(DynamicData):
     enabled: bool | None
@@ -4418,7 +4418,7 @@ class ClusterEnterMaintenanceResult(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., recommendations: Sequence[ClusterRecommendation] = ..., fault: ClusterDrsFaults | None = ...) -> None: ...
 
 class ClusterEvent(Event):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class ClusterFailoverHostAdmissionControlInfo(ClusterDasAdmissionControlInfo):
     hostStatus: tuple[ClusterFailoverHostAdmissionControlInfoHostStatus, ...]
@@ -4535,7 +4535,7 @@ class ClusterOrchestrationInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., defaultVmReadiness: ClusterVmReadiness | None = ...) -> None: ...
 
 class ClusterOvercommittedEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class ClusterPowerOnVmResult(DynamicData):
     attempted: tuple[ClusterAttemptedVmInfo, ...]
@@ -4570,10 +4570,10 @@ class ClusterProfileConfigServiceCreateSpec(ClusterProfileConfigSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str | None = ..., annotation: str | None = ..., enabled: bool | None = ..., serviceType: Sequence[str] = ...) -> None: ...
 
 class ClusterProfileConfigSpec(ClusterProfileCreateSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str | None = ..., annotation: str | None = ..., enabled: bool | None = ...) -> None: ...
 
 class ClusterProfileCreateSpec(ProfileCreateSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str | None = ..., annotation: str | None = ..., enabled: bool | None = ...) -> None: ...
 
 class ClusterRecommendation(DynamicData):
     key: str
@@ -4620,7 +4620,7 @@ class ClusterRuleSpec(ArrayUpdateSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., operation: ArrayUpdateOperation | str, removeKey: Any | None = ..., info: ClusterRuleInfo | None = ...) -> None: ...
 
 class ClusterSlotPolicy(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class ClusterStatusChangedEvent(ClusterEvent):
     oldStatus: str
@@ -4707,7 +4707,7 @@ class ClusterVmToolsMonitoringSettings(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool | None = ..., vmMonitoring: str | None = ..., clusterSettings: bool | None = ..., failureInterval: int | None = ..., minUpTime: int | None = ..., maxFailures: int | None = ..., maxFailureWindow: int | None = ...) -> None: ...
 
 class CollectorAddressUnset(DvsFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ComplianceFailure(DynamicData):
     failureType: str
@@ -4795,7 +4795,7 @@ class ComputeResourceSummary(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., totalCpu: int, totalMemory: int, numCpuCores: int, numCpuThreads: int, effectiveCpu: int, effectiveMemory: int, numHosts: int, numEffectiveHosts: int, overallStatus: ManagedEntityStatus | str) -> None: ...
 
 class ConcurrentAccess(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ConfigTarget(DynamicData):
     numCpus: int
@@ -4862,10 +4862,10 @@ class ConnectedIso(OvfExport):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., cdrom: VirtualCdrom, filename: str) -> None: ...
 
 class CpuCompatibilityUnknown(CpuIncompatible):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., level: int, registerName: str, registerBits: str | None = ..., desiredBits: str | None = ..., host: ManagedObjectReference | None = ...) -> None: ...
 
 class CpuHotPlugNotSupported(VmConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CpuIncompatible(VirtualHardwareCompatibilityIssue):
     level: int
@@ -5002,10 +5002,10 @@ class CryptoManagerKmipServerStatus(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, status: ManagedEntityStatus | str, connectionStatus: str, certInfo: CryptoManagerKmipCertificateInfo | None = ..., clientTrustServer: bool | None = ..., serverTrustClient: bool | None = ...) -> None: ...
 
 class CryptoSpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CryptoSpecDecrypt(CryptoSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CryptoSpecDeepRecrypt(CryptoSpec):
     newKeyId: CryptoKeyId
@@ -5016,7 +5016,7 @@ class CryptoSpecEncrypt(CryptoSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., cryptoKeyId: CryptoKeyId) -> None: ...
 
 class CryptoSpecNoOp(CryptoSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CryptoSpecRegister(CryptoSpecNoOp):
     cryptoKeyId: CryptoKeyId
@@ -5036,7 +5036,7 @@ class CustomFieldDef(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, name: str, type: str, managedObjectType: str | None = ..., fieldDefPrivileges: PrivilegePolicyDef | None = ..., fieldInstancePrivileges: PrivilegePolicyDef | None = ...) -> None: ...
 
 class CustomFieldDefAddedEvent(CustomFieldDefEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., fieldKey: int, name: str) -> None: ...
 
 class CustomFieldDefEvent(CustomFieldEvent):
     fieldKey: int
@@ -5044,14 +5044,14 @@ class CustomFieldDefEvent(CustomFieldEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., fieldKey: int, name: str) -> None: ...
 
 class CustomFieldDefRemovedEvent(CustomFieldDefEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., fieldKey: int, name: str) -> None: ...
 
 class CustomFieldDefRenamedEvent(CustomFieldDefEvent):
     newName: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., fieldKey: int, name: str, newName: str) -> None: ...
 
 class CustomFieldEvent(Event):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class CustomFieldStringValue(CustomFieldValue):
     value: str
@@ -5075,7 +5075,7 @@ class CustomizationAdapterMapping(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., macAddress: str | None = ..., adapter: CustomizationIPSettings) -> None: ...
 
 class CustomizationAutoIpV6Generator(CustomizationIpV6Generator):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationCloudinitPrep(CustomizationIdentitySettings):
     metadata: str
@@ -5095,13 +5095,13 @@ class CustomizationCustomName(CustomizationName):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., argument: str | None = ...) -> None: ...
 
 class CustomizationDhcpIpGenerator(CustomizationIpGenerator):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationDhcpIpV6Generator(CustomizationIpV6Generator):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationDisableIpV4(CustomizationIpGenerator):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationEvent(VmEvent):
     logLocation: str | None
@@ -5112,7 +5112,7 @@ class CustomizationFailed(CustomizationEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, logLocation: str | None = ..., reason: str | None = ...) -> None: ...
 
 class CustomizationFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CustomizationFixedIp(CustomizationIpGenerator):
     ipAddress: str
@@ -5169,13 +5169,13 @@ class CustomizationIdentification(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., joinWorkgroup: str | None = ..., joinDomain: str | None = ..., domainAdmin: str | None = ..., domainAdminPassword: CustomizationPassword | None = ..., domainOU: str | None = ...) -> None: ...
 
 class CustomizationIdentitySettings(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationIpGenerator(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationIpV6Generator(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationLicenseFilePrintData(DynamicData):
     autoMode: CustomizationLicenseDataMode | str
@@ -5183,13 +5183,13 @@ class CustomizationLicenseFilePrintData(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., autoMode: CustomizationLicenseDataMode | str, autoUsers: int | None = ...) -> None: ...
 
 class CustomizationLinuxFlexPrep(CustomizationIdentitySettings):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationLinuxIdentityFailed(CustomizationFailed):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, logLocation: str | None = ..., reason: str | None = ...) -> None: ...
 
 class CustomizationLinuxOptions(CustomizationOptions):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationLinuxPrep(CustomizationIdentitySettings):
     hostName: CustomizationName
@@ -5204,13 +5204,13 @@ class CustomizationLinuxPrep(CustomizationIdentitySettings):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., hostName: CustomizationName, domain: str, timeZone: str | None = ..., hwClockUTC: bool | None = ..., scriptText: str | None = ..., compatibleCustomizationMethod: str | None = ..., resetPassword: bool | None = ..., password: CustomizationPassword | None = ..., extraConfig: Sequence[OptionValue] = ...) -> None: ...
 
 class CustomizationName(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationNetworkSetupFailed(CustomizationFailed):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, logLocation: str | None = ..., reason: str | None = ...) -> None: ...
 
 class CustomizationOptions(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationPassword(DynamicData):
     value: str
@@ -5218,7 +5218,7 @@ class CustomizationPassword(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., value: str, plainText: bool) -> None: ...
 
 class CustomizationPending(CustomizationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class CustomizationPrefixName(CustomizationName):
     base: str
@@ -5246,13 +5246,13 @@ class CustomizationSpecItem(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., info: CustomizationSpecInfo, spec: CustomizationSpec) -> None: ...
 
 class CustomizationStartedEvent(CustomizationEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, logLocation: str | None = ...) -> None: ...
 
 class CustomizationStatelessIpV6Generator(CustomizationIpV6Generator):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationSucceeded(CustomizationEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, logLocation: str | None = ...) -> None: ...
 
 class CustomizationSysprep(CustomizationIdentitySettings):
     guiUnattended: CustomizationGuiUnattended
@@ -5275,16 +5275,16 @@ class CustomizationSysprepText(CustomizationIdentitySettings):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., value: str) -> None: ...
 
 class CustomizationUnknownFailure(CustomizationFailed):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, logLocation: str | None = ..., reason: str | None = ...) -> None: ...
 
 class CustomizationUnknownIpGenerator(CustomizationIpGenerator):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationUnknownIpV6Generator(CustomizationIpV6Generator):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationUnknownName(CustomizationName):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationUserData(DynamicData):
     fullName: str
@@ -5294,7 +5294,7 @@ class CustomizationUserData(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., fullName: str, orgName: str, computerName: CustomizationName, productId: str) -> None: ...
 
 class CustomizationVirtualMachineName(CustomizationName):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class CustomizationWinOptions(CustomizationOptions):
     changeSID: bool
@@ -5303,7 +5303,7 @@ class CustomizationWinOptions(CustomizationOptions):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., changeSID: bool, deleteAccounts: bool, reboot: CustomizationSysprepRebootOption | str | None = ...) -> None: ...
 
 class CustomizationWindowsFlexPrep(CustomizationIdentitySettings):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DVPortConfigInfo(DynamicData):
     name: str | None
@@ -5324,7 +5324,7 @@ class DVPortConfigSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., operation: str, key: str | None = ..., name: str | None = ..., scope: Sequence[ManagedObjectReference] = ..., description: str | None = ..., setting: DVPortSetting | None = ..., configVersion: str | None = ...) -> None: ...
 
 class DVPortNotSupported(DeviceBackingNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ..., backing: str) -> None: ...
 
 class DVPortSetting(DynamicData):
     blocked: BoolPolicy | None
@@ -5405,13 +5405,13 @@ class DVPortgroupConfigSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., configVersion: str | None = ..., name: str | None = ..., numPorts: int | None = ..., portNameFormat: str | None = ..., defaultPortConfig: DVPortSetting | None = ..., description: str | None = ..., type: str | None = ..., backingType: str | None = ..., scope: Sequence[ManagedObjectReference] = ..., policy: DVPortgroupPolicy | None = ..., vendorSpecificConfig: Sequence[DistributedVirtualSwitchKeyedOpaqueBlob] = ..., autoExpand: bool | None = ..., vmVnicNetworkResourcePoolKey: str | None = ..., transportZoneUuid: str | None = ..., transportZoneName: str | None = ..., logicalSwitchUuid: str | None = ..., segmentId: str | None = ..., subnetId: str | None = ..., nsxConfig: DVPortgroupNsxConfig | None = ...) -> None: ...
 
 class DVPortgroupCreatedEvent(DVPortgroupEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DVPortgroupDestroyedEvent(DVPortgroupEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DVPortgroupEvent(Event):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DVPortgroupNsxConfig(DynamicData):
     vlanIdExtended: int | None
@@ -5546,7 +5546,7 @@ class DVSFeatureCapability(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., networkResourceManagementSupported: bool, vmDirectPathGen2Supported: bool | None = ..., nicTeamingPolicy: Sequence[str] = ..., networkResourcePoolHighShareValue: int | None = ..., networkResourceManagementCapability: DVSNetworkResourceManagementCapability | None = ..., healthCheckCapability: DVSHealthCheckCapability | None = ..., rollbackCapability: DVSRollbackCapability | None = ..., backupRestoreCapability: DVSBackupRestoreCapability | None = ..., networkFilterSupported: bool | None = ..., macLearningSupported: bool | None = ...) -> None: ...
 
 class DVSFilterSpecConnecteeSpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DVSFilterSpecPnicConnecteeSpec(DVSFilterSpecConnecteeSpec):
     pnicNameSpec: str | None
@@ -5565,7 +5565,7 @@ class DVSFilterSpecVlanIdSpec(DVSFilterSpecVlanSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., vlanId: int | None = ...) -> None: ...
 
 class DVSFilterSpecVlanSpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DVSFilterSpecVmConnecteeSpec(DVSFilterSpecConnecteeSpec):
     vmNameSpec: str | None
@@ -5576,7 +5576,7 @@ class DVSFilterSpecVmknicConnecteeSpec(DVSFilterSpecConnecteeSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., vmknicNameSpec: str | None = ...) -> None: ...
 
 class DVSHealthCheckCapability(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DVSHealthCheckConfig(DynamicData):
     enable: bool | None
@@ -5696,7 +5696,7 @@ class DVSTrafficShapingPolicy(InheritablePolicy):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., inherited: bool, enabled: BoolPolicy | None = ..., averageBandwidth: LongPolicy | None = ..., peakBandwidth: LongPolicy | None = ..., burstSize: LongPolicy | None = ...) -> None: ...
 
 class DVSUplinkPortPolicy(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DVSVendorSpecificConfig(InheritablePolicy):
     keyValue: tuple[DistributedVirtualSwitchKeyedOpaqueBlob, ...]
@@ -5715,19 +5715,19 @@ class DailyTaskScheduler(HourlyTaskScheduler):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., activeTime: datetime | None = ..., expireTime: datetime | None = ..., interval: int, minute: int, hour: int) -> None: ...
 
 class DasAdmissionControlDisabledEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DasAdmissionControlEnabledEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DasAgentFoundEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DasAgentUnavailableEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DasClusterIsolatedEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DasConfigFault(VimFault):
     reason: str | None
@@ -5736,10 +5736,10 @@ class DasConfigFault(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., reason: str | None = ..., output: str | None = ..., event: Sequence[Event] = ...) -> None: ...
 
 class DasDisabledEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DasEnabledEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DasHeartbeatDatastoreInfo(DynamicData):
     datastore: ManagedObjectReference
@@ -5755,7 +5755,7 @@ class DasHostIsolatedEvent(ClusterEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., isolatedHost: HostEventArgument) -> None: ...
 
 class DatabaseError(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class DatabaseSizeEstimate(DynamicData):
     size: int
@@ -5792,7 +5792,7 @@ class DatacenterCreatedEvent(DatacenterEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., parent: FolderEventArgument) -> None: ...
 
 class DatacenterEvent(Event):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DatacenterEventArgument(EntityEventArgument):
     datacenter: ManagedObjectReference
@@ -5834,14 +5834,14 @@ class DatastoreCapacityIncreasedEvent(DatastoreEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., datastore: DatastoreEventArgument | None = ..., oldCapacity: int, newCapacity: int) -> None: ...
 
 class DatastoreDestroyedEvent(DatastoreEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., datastore: DatastoreEventArgument | None = ...) -> None: ...
 
 class DatastoreDiscoveredEvent(HostEvent):
     datastore: DatastoreEventArgument
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., datastore: DatastoreEventArgument) -> None: ...
 
 class DatastoreDuplicatedEvent(DatastoreEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., datastore: DatastoreEventArgument | None = ...) -> None: ...
 
 class DatastoreEvent(Event):
     datastore: DatastoreEventArgument | None
@@ -5857,7 +5857,7 @@ class DatastoreFileCopiedEvent(DatastoreFileEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., datastore: DatastoreEventArgument | None = ..., targetFile: str, sourceOfOperation: str | None = ..., succeeded: bool | None = ..., sourceDatastore: DatastoreEventArgument, sourceFile: str) -> None: ...
 
 class DatastoreFileDeletedEvent(DatastoreFileEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., datastore: DatastoreEventArgument | None = ..., targetFile: str, sourceOfOperation: str | None = ..., succeeded: bool | None = ...) -> None: ...
 
 class DatastoreFileEvent(DatastoreEvent):
     targetFile: str
@@ -5876,7 +5876,7 @@ class DatastoreHostMount(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: ManagedObjectReference, mountInfo: HostMountInfo) -> None: ...
 
 class DatastoreIORMReconfiguredEvent(DatastoreEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., datastore: DatastoreEventArgument | None = ...) -> None: ...
 
 class DatastoreInfo(DynamicData):
     name: str
@@ -5949,7 +5949,7 @@ class DatastoreVVolContainerFailoverPair(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., srcContainer: str | None = ..., tgtContainer: str, vvolMapping: Sequence[KeyValue] = ...) -> None: ...
 
 class DateTimeProfile(ApplyProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ...) -> None: ...
 
 class DeltaDiskFormatNotSupported(VmConfigFault):
     datastore: tuple[ManagedObjectReference, ...]
@@ -5983,7 +5983,7 @@ class DesiredSoftwareSpecVendorAddOnSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, version: str) -> None: ...
 
 class DestinationSwitchFull(CannotAccessNetwork):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, backing: str, connected: bool, network: ManagedObjectReference | None = ...) -> None: ...
 
 class DestinationVsanDisabled(CannotMoveVsanEnabledHost):
     destinationCluster: str
@@ -6006,10 +6006,10 @@ class DeviceGroupId(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., id: str) -> None: ...
 
 class DeviceHotPlugNotSupported(InvalidDeviceSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., property: str | None = ..., deviceIndex: int) -> None: ...
 
 class DeviceNotFound(InvalidDeviceSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., property: str | None = ..., deviceIndex: int) -> None: ...
 
 class DeviceNotSupported(VirtualHardwareCompatibilityIssue):
     device: str
@@ -6017,7 +6017,7 @@ class DeviceNotSupported(VirtualHardwareCompatibilityIssue):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ...) -> None: ...
 
 class DeviceUnsupportedForVmPlatform(InvalidDeviceSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., property: str | None = ..., deviceIndex: int) -> None: ...
 
 class DeviceUnsupportedForVmVersion(InvalidDeviceSpec):
     currentVersion: str
@@ -6050,7 +6050,7 @@ class DiagnosticManagerLogHeader(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., lineStart: int, lineEnd: int, lineText: Sequence[str] = ...) -> None: ...
 
 class DigestNotSupported(DeviceNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ...) -> None: ...
 
 class DirectPathProfileInfo(DynamicData):
     id: str
@@ -6081,10 +6081,10 @@ class DirectPathProfileManagerCapacityQueryByName(DirectPathProfileManagerCapaci
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str) -> None: ...
 
 class DirectPathProfileManagerCapacityQuerySpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DirectPathProfileManagerCapacityResult(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DirectPathProfileManagerCapacityUnknown(DirectPathProfileManagerCapacityResult):
     querySpec: DirectPathProfileManagerCapacityQuerySpec
@@ -6098,7 +6098,7 @@ class DirectPathProfileManagerCreateSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, description: str | None = ..., deviceConfig: DirectPathProfileManagerDirectPathConfig) -> None: ...
 
 class DirectPathProfileManagerDirectPathConfig(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DirectPathProfileManagerDvxDirectPathConfig(DirectPathProfileManagerDirectPathConfig):
     dvxBacking: VirtualPCIPassthroughDvxBackingInfo
@@ -6119,7 +6119,7 @@ class DirectPathProfileManagerTargetCluster(DirectPathProfileManagerTargetEntity
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., cluster: ManagedObjectReference) -> None: ...
 
 class DirectPathProfileManagerTargetEntity(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DirectPathProfileManagerTargetHost(DirectPathProfileManagerTargetEntity):
     host: ManagedObjectReference
@@ -6139,10 +6139,10 @@ class DirectPathProfileManagerVmiopDirectPathConfig(DirectPathProfileManagerDire
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., vgpuProfile: str) -> None: ...
 
 class DirectoryNotEmpty(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class DisableAdminNotSupported(HostConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class DisallowedChangeByService(RuntimeFault):
     serviceName: str
@@ -6150,7 +6150,7 @@ class DisallowedChangeByService(RuntimeFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., serviceName: str, disallowedChange: str | None = ...) -> None: ...
 
 class DisallowedDiskModeChange(InvalidDeviceSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., property: str | None = ..., deviceIndex: int) -> None: ...
 
 class DisallowedMigrationDeviceAttached(MigrationFault):
     fault: LocalizedMethodFault
@@ -6162,7 +6162,7 @@ class DisallowedOperationOnFailoverHost(RuntimeFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., host: ManagedObjectReference, hostname: str) -> None: ...
 
 class DisconnectedHostsBlockingEVC(EVCConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., faults: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class DiskChangeExtent(DynamicData):
     start: int
@@ -6181,26 +6181,26 @@ class DiskCryptoSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., parent: DiskCryptoSpec | None = ..., crypto: CryptoSpec) -> None: ...
 
 class DiskHasPartitions(VsanDiskFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str | None = ...) -> None: ...
 
 class DiskIsLastRemainingNonSSD(VsanDiskFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str | None = ...) -> None: ...
 
 class DiskIsNonLocal(VsanDiskFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str | None = ...) -> None: ...
 
 class DiskIsUSB(VsanDiskFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str | None = ...) -> None: ...
 
 class DiskMoveTypeNotSupported(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class DiskNotSupported(VirtualHardwareCompatibilityIssue):
     disk: int
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., disk: int) -> None: ...
 
 class DiskTooSmall(VsanDiskFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str | None = ...) -> None: ...
 
 class DistributedVirtualPort(DynamicData):
     key: str
@@ -6254,7 +6254,7 @@ class DistributedVirtualSwitchHostMember(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., runtimeState: DistributedVirtualSwitchHostMemberRuntimeState | None = ..., config: DistributedVirtualSwitchHostMemberConfigInfo, productInfo: DistributedVirtualSwitchProductSpec | None = ..., uplinkPortKey: Sequence[str] = ..., status: str, statusDetail: str | None = ...) -> None: ...
 
 class DistributedVirtualSwitchHostMemberBacking(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DistributedVirtualSwitchHostMemberConfigInfo(DynamicData):
     host: ManagedObjectReference | None
@@ -6452,64 +6452,64 @@ class DpuStatusInfoOperationalInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., sensorId: str, healthState: ElementDescription | None = ..., reading: str, units: str | None = ..., timeStamp: datetime | None = ...) -> None: ...
 
 class DrsDisabledEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DrsDisabledOnVm(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class DrsEnabledEvent(ClusterEvent):
     behavior: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., behavior: str) -> None: ...
 
 class DrsEnteredStandbyModeEvent(EnteredStandbyModeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DrsEnteringStandbyModeEvent(EnteringStandbyModeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DrsExitStandbyModeFailedEvent(ExitStandbyModeFailedEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DrsExitedStandbyModeEvent(ExitedStandbyModeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DrsExitingStandbyModeEvent(ExitingStandbyModeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DrsInvocationFailedEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DrsRecoveredFromFailureEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DrsResourceConfigureFailedEvent(HostEvent):
     reason: LocalizedMethodFault
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., reason: LocalizedMethodFault) -> None: ...
 
 class DrsResourceConfigureSyncedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DrsRuleComplianceEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class DrsRuleViolationEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class DrsSoftRuleViolationEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class DrsVmMigratedEvent(VmMigratedEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, sourceHost: HostEventArgument, sourceDatacenter: DatacenterEventArgument | None = ..., sourceDatastore: DatastoreEventArgument | None = ...) -> None: ...
 
 class DrsVmPoweredOnEvent(VmPoweredOnEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class DrsVmotionIncompatibleFault(VirtualHardwareCompatibilityIssue):
     host: ManagedObjectReference
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., host: ManagedObjectReference) -> None: ...
 
 class DuplicateDisks(VsanDiskFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str | None = ...) -> None: ...
 
 class DuplicateIpDetectedEvent(HostEvent):
     duplicateIP: str
@@ -6530,10 +6530,10 @@ class DvpgImportEvent(DVPortgroupEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., importType: str) -> None: ...
 
 class DvpgRestoreEvent(DVPortgroupEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DvsAcceptNetworkRuleAction(DvsNetworkRuleAction):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DvsApplyOperationFault(DvsFault):
     objectFault: tuple[DvsApplyOperationFaultFaultOnObject, ...]
@@ -6546,27 +6546,27 @@ class DvsApplyOperationFaultFaultOnObject(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., objectId: str, type: str, fault: LocalizedMethodFault) -> None: ...
 
 class DvsCopyNetworkRuleAction(DvsNetworkRuleAction):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DvsCreatedEvent(DvsEvent):
     parent: FolderEventArgument
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., parent: FolderEventArgument) -> None: ...
 
 class DvsDestroyedEvent(DvsEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DvsDropNetworkRuleAction(DvsNetworkRuleAction):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DvsEvent(Event):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DvsEventArgument(EntityEventArgument):
     dvs: ManagedObjectReference
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, dvs: ManagedObjectReference) -> None: ...
 
 class DvsFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class DvsFilterConfig(InheritablePolicy):
     key: str | None
@@ -6630,7 +6630,7 @@ class DvsHostStatusUpdated(DvsEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., hostMember: HostEventArgument, oldStatus: str | None = ..., newStatus: str | None = ..., oldStatusDetail: str | None = ..., newStatusDetail: str | None = ...) -> None: ...
 
 class DvsHostVNicProfile(DvsVNicProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ..., key: str, ipConfig: IpAddressProfile) -> None: ...
 
 class DvsHostWentOutOfSyncEvent(DvsEvent):
     hostOutOfSync: DvsOutOfSyncHostArgument
@@ -6650,7 +6650,7 @@ class DvsIpNetworkRuleQualifier(DvsNetworkRuleQualifier):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: str | None = ..., sourceAddress: IpAddress | None = ..., destinationAddress: IpAddress | None = ..., protocol: IntExpression | None = ..., sourceIpPort: DvsIpPort | None = ..., destinationIpPort: DvsIpPort | None = ..., tcpFlags: IntExpression | None = ...) -> None: ...
 
 class DvsIpPort(NegatableExpression):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., negate: bool | None = ...) -> None: ...
 
 class DvsIpPortRange(DvsIpPort):
     startPortNumber: int
@@ -6658,7 +6658,7 @@ class DvsIpPortRange(DvsIpPort):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., negate: bool | None = ..., startPortNumber: int, endPortNumber: int) -> None: ...
 
 class DvsLogNetworkRuleAction(DvsNetworkRuleAction):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DvsMacNetworkRuleQualifier(DvsNetworkRuleQualifier):
     sourceAddress: MacAddress | None
@@ -6677,7 +6677,7 @@ class DvsMergedEvent(DvsEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., sourceDvs: DvsEventArgument, destinationDvs: DvsEventArgument) -> None: ...
 
 class DvsNetworkRuleAction(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DvsNetworkRuleQualifier(DynamicData):
     key: str | None
@@ -6786,7 +6786,7 @@ class DvsProfile(ApplyProfile):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ..., key: str, name: str, uplink: Sequence[PnicUplinkProfile] = ...) -> None: ...
 
 class DvsPuntNetworkRuleAction(DvsNetworkRuleAction):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class DvsRateLimitNetworkRuleAction(DvsNetworkRuleAction):
     packetsPerSecond: int
@@ -6811,7 +6811,7 @@ class DvsResourceRuntimeInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., capacity: int | None = ..., usage: int | None = ..., available: int | None = ..., allocatedResource: Sequence[DvsVnicAllocatedResource] = ..., vmVnicNetworkResourcePoolRuntime: Sequence[DvsVmVnicNetworkResourcePoolRuntimeInfo] = ...) -> None: ...
 
 class DvsRestoreEvent(DvsEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class DvsScopeViolated(DvsFault):
     scope: tuple[ManagedObjectReference, ...]
@@ -6819,7 +6819,7 @@ class DvsScopeViolated(DvsFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., scope: Sequence[ManagedObjectReference] = ..., entity: ManagedObjectReference) -> None: ...
 
 class DvsServiceConsoleVNicProfile(DvsVNicProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ..., key: str, ipConfig: IpAddressProfile) -> None: ...
 
 class DvsSingleIpPort(DvsIpPort):
     portNumber: int
@@ -6932,7 +6932,7 @@ class EVCAdmissionFailedCPUFeaturesForMode(EVCAdmissionFailed):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ..., faults: Sequence[LocalizedMethodFault] = ..., currentEVCModeKey: str) -> None: ...
 
 class EVCAdmissionFailedCPUModel(EVCAdmissionFailed):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ..., faults: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class EVCAdmissionFailedCPUModelForMode(EVCAdmissionFailed):
     currentEVCModeKey: str
@@ -6944,19 +6944,19 @@ class EVCAdmissionFailedCPUVendor(EVCAdmissionFailed):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ..., faults: Sequence[LocalizedMethodFault] = ..., clusterCPUVendor: str, hostCPUVendor: str) -> None: ...
 
 class EVCAdmissionFailedCPUVendorUnknown(EVCAdmissionFailed):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ..., faults: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class EVCAdmissionFailedHostDisconnected(EVCAdmissionFailed):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ..., faults: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class EVCAdmissionFailedHostSoftware(EVCAdmissionFailed):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ..., faults: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class EVCAdmissionFailedHostSoftwareForMode(EVCAdmissionFailed):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ..., faults: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class EVCAdmissionFailedVmActive(EVCAdmissionFailed):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ..., faults: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class EVCConfigFault(VimFault):
     faults: tuple[LocalizedMethodFault, ...]
@@ -6994,7 +6994,7 @@ class EVCUnsupportedByHostSoftware(EVCConfigFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., faults: Sequence[LocalizedMethodFault] = ..., host: Sequence[ManagedObjectReference] = ..., hostName: Sequence[str] = ...) -> None: ...
 
 class EightHostLimitViolated(VmConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ElementDescription(Description):
     key: str
@@ -7005,19 +7005,19 @@ class EncryptionKeyRequired(InvalidState):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., requiredKey: Sequence[CryptoKeyId] = ...) -> None: ...
 
 class EnteredMaintenanceModeEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class EnteredStandbyModeEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class EnteringMaintenanceModeEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class EnteringStandbyModeEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class EntityBackup(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class EntityBackupConfig(DynamicData):
     entityType: str
@@ -7049,7 +7049,7 @@ class EnvironmentBrowserConfigOptionQuerySpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: str | None = ..., host: ManagedObjectReference | None = ..., guestId: Sequence[str] = ...) -> None: ...
 
 class ErrorUpgradeEvent(UpgradeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str) -> None: ...
 
 class EvaluationLicenseSource(LicenseSource):
     remainingHours: int | None
@@ -7094,7 +7094,7 @@ class EventArgDesc(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, type: str, description: ElementDescription | None = ...) -> None: ...
 
 class EventArgument(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class EventDescription(DynamicData):
     category: tuple[ElementDescription, ...]
@@ -7159,7 +7159,7 @@ class EventFilterSpecByUsername(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., systemUser: bool, userList: Sequence[str] = ...) -> None: ...
 
 class EventManagerEventViewSpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class EventManagerViewByStartId(EventManagerEventViewSpec):
     startEventId: int
@@ -7167,22 +7167,22 @@ class EventManagerViewByStartId(EventManagerEventViewSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., startEventId: int, isForward: bool) -> None: ...
 
 class ExitMaintenanceModeEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class ExitStandbyModeFailedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class ExitedStandbyModeEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class ExitingStandbyModeEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class ExpiredAddonLicense(ExpiredFeatureLicense):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., feature: str, count: int, expirationDate: datetime) -> None: ...
 
 class ExpiredEditionLicense(ExpiredFeatureLicense):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., feature: str, count: int, expirationDate: datetime) -> None: ...
 
 class ExpiredFeatureLicense(NotEnoughLicenses):
     feature: str
@@ -7332,7 +7332,7 @@ class FailToLockFaultToleranceVMs(RuntimeFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., vmName: str, vm: ManagedObjectReference, alreadyLockedVm: ManagedObjectReference) -> None: ...
 
 class FailoverLevelRestored(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class FailoverNodeInfo(DynamicData):
     clusterIpSettings: CustomizationIPSettings
@@ -7461,7 +7461,7 @@ class FcoeConfigVlanRange(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., vlanLow: int, vlanHigh: int) -> None: ...
 
 class FcoeFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class FcoeFaultPnicHasNoPortSet(FcoeFault):
     nicDevice: str
@@ -7480,10 +7480,10 @@ class FeatureRequirementsNotMet(VirtualHardwareCompatibilityIssue):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., featureRequirement: Sequence[VirtualMachineFeatureRequirement] = ..., vm: ManagedObjectReference | None = ..., host: ManagedObjectReference | None = ...) -> None: ...
 
 class FileAlreadyExists(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class FileBackedPortNotSupported(DeviceNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ...) -> None: ...
 
 class FileBackedVirtualDiskSpec(VirtualDiskSpec):
     capacityKb: int
@@ -7523,19 +7523,19 @@ class FileLockInfoResult(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., lockInfo: Sequence[FileLockInfo] = ..., fault: LocalizedMethodFault | None = ...) -> None: ...
 
 class FileLocked(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class FileNameTooLong(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class FileNotFound(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class FileNotWritable(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class FileQuery(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class FileQueryFlags(DynamicData):
     fileType: bool
@@ -7557,7 +7557,7 @@ class FileTransferInformation(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., attributes: GuestFileAttributes, size: int, url: str) -> None: ...
 
 class FilesystemQuiesceFault(SnapshotFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class FilterInUse(ResourceInUse):
     disk: tuple[VirtualDiskId, ...]
@@ -7578,10 +7578,10 @@ class FloatOption(OptionType):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., valueIsReadonly: bool | None = ..., min: float, max: float, defaultValue: float) -> None: ...
 
 class FloppyImageFileInfo(FileInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., path: str, friendlyName: str | None = ..., fileSize: int | None = ..., modification: datetime | None = ..., owner: str | None = ...) -> None: ...
 
 class FloppyImageFileQuery(FileQuery):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class FolderBatchAddHostsToClusterResult(DynamicData):
     hostsAddedToCluster: tuple[ManagedObjectReference, ...]
@@ -7611,10 +7611,10 @@ class FolderFailedHostResult(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., hostName: str | None = ..., host: ManagedObjectReference | None = ..., context: LocalizableMessage, fault: LocalizedMethodFault) -> None: ...
 
 class FolderFileInfo(FileInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., path: str, friendlyName: str | None = ..., fileSize: int | None = ..., modification: datetime | None = ..., owner: str | None = ...) -> None: ...
 
 class FolderFileQuery(FileQuery):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class FolderNewHostSpec(DynamicData):
     hostCnxSpec: HostConnectSpec
@@ -7634,7 +7634,7 @@ class FtVmHostRuleViolation(VmConfigFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., vmName: str, hostName: str, hostGroup: str) -> None: ...
 
 class FullStorageVMotionNotSupported(MigrationFeatureNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., atSourceHost: bool, failedHostName: str, failedHost: ManagedObjectReference) -> None: ...
 
 class GatewayConnectFault(HostConnectFault):
     gatewayType: str
@@ -7644,16 +7644,16 @@ class GatewayConnectFault(HostConnectFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., gatewayType: str, gatewayId: str, gatewayInfo: str, details: LocalizableMessage | None = ...) -> None: ...
 
 class GatewayHostNotReachable(GatewayToHostConnectFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., gatewayType: str, gatewayId: str, gatewayInfo: str, details: LocalizableMessage | None = ..., hostname: str, port: int | None = ...) -> None: ...
 
 class GatewayNotFound(GatewayConnectFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., gatewayType: str, gatewayId: str, gatewayInfo: str, details: LocalizableMessage | None = ...) -> None: ...
 
 class GatewayNotReachable(GatewayConnectFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., gatewayType: str, gatewayId: str, gatewayInfo: str, details: LocalizableMessage | None = ...) -> None: ...
 
 class GatewayOperationRefused(GatewayConnectFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., gatewayType: str, gatewayId: str, gatewayInfo: str, details: LocalizableMessage | None = ...) -> None: ...
 
 class GatewayToHostAuthFault(GatewayToHostConnectFault):
     invalidProperties: tuple[str, ...]
@@ -7675,26 +7675,26 @@ class GeneralEvent(Event):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str) -> None: ...
 
 class GeneralHostErrorEvent(GeneralEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str) -> None: ...
 
 class GeneralHostInfoEvent(GeneralEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str) -> None: ...
 
 class GeneralHostWarningEvent(GeneralEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str) -> None: ...
 
 class GeneralUserEvent(GeneralEvent):
     entity: ManagedEntityEventArgument | None
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str, entity: ManagedEntityEventArgument | None = ...) -> None: ...
 
 class GeneralVmErrorEvent(GeneralEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str) -> None: ...
 
 class GeneralVmInfoEvent(GeneralEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str) -> None: ...
 
 class GeneralVmWarningEvent(GeneralEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str) -> None: ...
 
 class GenericDrsFault(VimFault):
     hostFaults: tuple[LocalizedMethodFault, ...]
@@ -7732,14 +7732,14 @@ class GuestAuthAliasInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., subject: GuestAuthSubject, comment: str) -> None: ...
 
 class GuestAuthAnySubject(GuestAuthSubject):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class GuestAuthNamedSubject(GuestAuthSubject):
     name: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str) -> None: ...
 
 class GuestAuthSubject(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class GuestAuthentication(DynamicData):
     interactiveSession: bool
@@ -7751,7 +7751,7 @@ class GuestAuthenticationChallenge(GuestOperationsFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., serverChallenge: GuestAuthentication, sessionID: int) -> None: ...
 
 class GuestComponentsOutOfDate(GuestOperationsFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class GuestDiskInfo(DynamicData):
     diskPath: str | None
@@ -7832,7 +7832,7 @@ class GuestMappedAliases(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., base64Cert: str, username: str, subjects: Sequence[GuestAuthSubject] = ...) -> None: ...
 
 class GuestMultipleMappings(GuestOperationsFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class GuestNicInfo(DynamicData):
     network: str | None
@@ -7846,10 +7846,10 @@ class GuestNicInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., network: str | None = ..., ipAddress: Sequence[str] = ..., macAddress: str | None = ..., connected: bool, deviceConfigId: int, dnsConfig: NetDnsConfigInfo | None = ..., ipConfig: NetIpConfigInfo | None = ..., netBIOSConfig: NetBIOSConfigInfo | None = ...) -> None: ...
 
 class GuestOperationsFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class GuestOperationsUnavailable(GuestOperationsFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class GuestOsDescriptor(DynamicData):
     id: str
@@ -7919,7 +7919,7 @@ class GuestOsDescriptor(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., id: str, family: str, fullName: str, supportedMaxCPUs: int, numSupportedPhysicalSockets: int, numSupportedCoresPerSocket: int, supportedMinMemMB: int, supportedMaxMemMB: int, recommendedMemMB: int, recommendedColorDepth: int, supportedDiskControllerList: Sequence[str] = ..., recommendedSCSIController: str | None = ..., recommendedDiskController: str, supportedNumDisks: int, recommendedDiskSizeMB: int, recommendedCdromController: str, supportedEthernetCard: Sequence[str] = ..., recommendedEthernetCard: str | None = ..., supportsSlaveDisk: bool | None = ..., cpuFeatureMask: Sequence[HostCpuIdInfo] = ..., smcRequired: bool, supportsWakeOnLan: bool, supportsVMI: bool, supportsMemoryHotAdd: bool, supportsCpuHotAdd: bool, supportsCpuHotRemove: bool, supportedFirmware: Sequence[str] = ..., recommendedFirmware: str, supportedUSBControllerList: Sequence[str] = ..., recommendedUSBController: str | None = ..., supports3D: bool, recommended3D: bool, smcRecommended: bool, ich7mRecommended: bool, usbRecommended: bool, supportLevel: str, supportedForCreate: bool, vRAMSizeInKB: IntOption, numSupportedFloppyDevices: int, wakeOnLanEthernetCard: Sequence[str] = ..., supportsPvscsiControllerForBoot: bool, diskUuidEnabled: bool, supportsHotPlugPCI: bool, supportsSecureBoot: bool | None = ..., defaultSecureBoot: bool | None = ..., persistentMemorySupported: bool | None = ..., supportedMinPersistentMemoryMB: int | None = ..., supportedMaxPersistentMemoryMB: int | None = ..., recommendedPersistentMemoryMB: int | None = ..., persistentMemoryHotAddSupported: bool | None = ..., persistentMemoryHotRemoveSupported: bool | None = ..., persistentMemoryColdGrowthSupported: bool | None = ..., persistentMemoryColdGrowthGranularityMB: int | None = ..., persistentMemoryHotGrowthSupported: bool | None = ..., persistentMemoryHotGrowthGranularityMB: int | None = ..., numRecommendedPhysicalSockets: int | None = ..., numRecommendedCoresPerSocket: int | None = ..., vvtdSupported: BoolOption | None = ..., vbsSupported: BoolOption | None = ..., vsgxSupported: BoolOption | None = ..., vsgxRemoteAttestationSupported: bool | None = ..., supportsTPM20: bool | None = ..., recommendedTPM20: bool | None = ..., vwdtSupported: bool | None = ...) -> None: ...
 
 class GuestPermissionDenied(GuestOperationsFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class GuestPosixFileAttributes(GuestFileAttributes):
     ownerId: int | None
@@ -7969,7 +7969,7 @@ class GuestRegValueBinarySpec(GuestRegValueDataSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., value: bytes | None = ...) -> None: ...
 
 class GuestRegValueDataSpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class GuestRegValueDwordSpec(GuestRegValueDataSpec):
     value: int
@@ -8006,20 +8006,20 @@ class GuestRegistryFault(GuestOperationsFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., windowsSystemErrorCode: int) -> None: ...
 
 class GuestRegistryKeyAlreadyExists(GuestRegistryKeyFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., windowsSystemErrorCode: int, keyName: str) -> None: ...
 
 class GuestRegistryKeyFault(GuestRegistryFault):
     keyName: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., windowsSystemErrorCode: int, keyName: str) -> None: ...
 
 class GuestRegistryKeyHasSubkeys(GuestRegistryKeyFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., windowsSystemErrorCode: int, keyName: str) -> None: ...
 
 class GuestRegistryKeyInvalid(GuestRegistryKeyFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., windowsSystemErrorCode: int, keyName: str) -> None: ...
 
 class GuestRegistryKeyParentVolatile(GuestRegistryKeyFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., windowsSystemErrorCode: int, keyName: str) -> None: ...
 
 class GuestRegistryValueFault(GuestRegistryFault):
     keyName: str
@@ -8027,7 +8027,7 @@ class GuestRegistryValueFault(GuestRegistryFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., windowsSystemErrorCode: int, keyName: str, valueName: str) -> None: ...
 
 class GuestRegistryValueNotFound(GuestRegistryValueFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., windowsSystemErrorCode: int, keyName: str, valueName: str) -> None: ...
 
 class GuestScreenInfo(DynamicData):
     width: int
@@ -8052,7 +8052,7 @@ class GuestWindowsProgramSpec(GuestProgramSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., programPath: str, arguments: str, workingDirectory: str | None = ..., envVariables: Sequence[str] = ..., startMinimized: bool) -> None: ...
 
 class HAErrorsAtDest(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class HbrDiskMigrationAction(ClusterAction):
     collectionId: str
@@ -8086,7 +8086,7 @@ class HbrManagerVmReplicationCapability(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., vm: ManagedObjectReference, supportedQuiesceMode: str, compressionSupported: bool, maxSupportedSourceDiskCapacity: int, minRpo: int | None = ..., fault: LocalizedMethodFault | None = ...) -> None: ...
 
 class HbrReplicationTargetSpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HbrTargetSpec(DynamicData):
     targetIP: str
@@ -8125,7 +8125,7 @@ class HealthUpdateInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., id: str, componentType: str, description: str) -> None: ...
 
 class HeterogenousHostsBlockingEVC(EVCConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., faults: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class HostAccessControlEntry(DynamicData):
     principal: str
@@ -8171,13 +8171,13 @@ class HostAddFailedEvent(HostEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., hostname: str) -> None: ...
 
 class HostAddedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostAdminDisableEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostAdminEnableEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostApplyProfile(ApplyProfile):
     memory: HostMemoryProfile | None
@@ -8241,10 +8241,10 @@ class HostBIOSInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., biosVersion: str | None = ..., releaseDate: datetime | None = ..., vendor: str | None = ..., majorRelease: int | None = ..., minorRelease: int | None = ..., firmwareMajorRelease: int | None = ..., firmwareMinorRelease: int | None = ..., firmwareType: str | None = ...) -> None: ...
 
 class HostBlockAdapterTargetTransport(HostTargetTransport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostBlockHba(HostHostBusAdapter):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: str | None = ..., device: str, bus: int, status: str, model: str, driver: str | None = ..., pci: str | None = ..., storageProtocol: str | None = ..., driverVersion: str | None = ..., firmwareVersion: str | None = ...) -> None: ...
 
 class HostBootDevice(DynamicData):
     key: str
@@ -8451,67 +8451,67 @@ class HostCertificateManagerCertificateSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., kind: str, subjectAlternativeNames: Sequence[str] = ..., cryptoAlgorithm: str | None = ...) -> None: ...
 
 class HostCnxFailedAccountFailedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCnxFailedAlreadyManagedEvent(HostEvent):
     serverName: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., serverName: str) -> None: ...
 
 class HostCnxFailedBadCcagentEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCnxFailedBadUsernameEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCnxFailedBadVersionEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCnxFailedCcagentUpgradeEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCnxFailedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCnxFailedNetworkErrorEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCnxFailedNoAccessEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCnxFailedNoConnectionEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCnxFailedNoLicenseEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCnxFailedNotFoundEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCnxFailedTimeoutEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCommunication(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class HostComplianceCheckedEvent(HostEvent):
     profile: ProfileEventArgument
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., profile: ProfileEventArgument) -> None: ...
 
 class HostCompliantEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostConfigAppliedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostConfigChange(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostConfigFailed(HostConfigFault):
     failure: tuple[LocalizedMethodFault, ...]
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., failure: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class HostConfigFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class HostConfigInfo(DynamicData):
     host: ManagedObjectReference
@@ -8653,7 +8653,7 @@ class HostConfigSummary(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, port: int, sslThumbprint: str | None = ..., sslCertificate: str | None = ..., product: AboutInfo | None = ..., vmotionEnabled: bool, faultToleranceEnabled: bool, featureVersion: Sequence[HostFeatureVersionInfo] = ..., agentVmDatastore: ManagedObjectReference | None = ..., agentVmNetwork: ManagedObjectReference | None = ...) -> None: ...
 
 class HostConnectFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class HostConnectInfo(DynamicData):
     serverIp: str | None
@@ -8689,10 +8689,10 @@ class HostConnectSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., hostName: str | None = ..., port: int | None = ..., sslThumbprint: str | None = ..., sslCertificate: str | None = ..., userName: str | None = ..., password: str | None = ..., vmFolder: ManagedObjectReference | None = ..., force: bool, vimAccountName: str | None = ..., vimAccountPassword: str | None = ..., managementIp: str | None = ..., lockdownMode: HostLockdownMode | str | None = ..., hostGateway: HostGatewaySpec | None = ...) -> None: ...
 
 class HostConnectedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostConnectionLostEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostCpuIdInfo(DynamicData):
     level: int
@@ -8733,16 +8733,16 @@ class HostCpuSchedulerInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., policy: str) -> None: ...
 
 class HostDasDisabledEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostDasDisablingEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostDasEnabledEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostDasEnablingEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostDasErrorEvent(HostEvent):
     message: str | None
@@ -8750,10 +8750,10 @@ class HostDasErrorEvent(HostEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str | None = ..., reason: str | None = ...) -> None: ...
 
 class HostDasEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostDasOkEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostDataTransportConnectionInfo(DynamicData):
     staticMemoryConsumed: int
@@ -8908,7 +8908,7 @@ class HostDigestInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., digestMethod: str, digestValue: Sequence[int] = ..., objectName: str | None = ...) -> None: ...
 
 class HostDirectoryStoreInfo(HostAuthenticationStoreInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool) -> None: ...
 
 class HostDisconnectedEvent(HostEvent):
     reason: str | None
@@ -8921,7 +8921,7 @@ class HostDiskConfigurationResult(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., devicePath: str | None = ..., success: bool | None = ..., fault: LocalizedMethodFault | None = ...) -> None: ...
 
 class HostDiskDimensions(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostDiskDimensionsChs(DynamicData):
     cylinder: int
@@ -9031,7 +9031,7 @@ class HostEsxAgentHostManagerConfigInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., agentVmDatastore: ManagedObjectReference | None = ..., agentVmNetwork: ManagedObjectReference | None = ...) -> None: ...
 
 class HostEvent(Event):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostEventArgument(EntityEventArgument):
     host: ManagedObjectReference
@@ -9198,7 +9198,7 @@ class HostGatewaySpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., gatewayType: str, gatewayId: str | None = ..., trustVerificationToken: str | None = ..., hostAuthParams: Sequence[KeyValue] = ...) -> None: ...
 
 class HostGetShortNameFailedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostGraphicsConfig(DynamicData):
     hostDefaultGraphicsType: str
@@ -9278,7 +9278,7 @@ class HostHasComponentFailure(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., hostName: str, componentType: str, componentName: str) -> None: ...
 
 class HostHbaCreateSpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostHostBusAdapter(DynamicData):
     key: str | None
@@ -9305,10 +9305,10 @@ class HostImageProfileSummary(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, vendor: str) -> None: ...
 
 class HostInAuditModeEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostInDomain(HostConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class HostIncompatibleForFaultTolerance(VmFaultToleranceIssue):
     hostName: str | None
@@ -9499,7 +9499,7 @@ class HostInventoryFullEvent(LicenseEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., capacity: int) -> None: ...
 
 class HostInventoryUnreadableEvent(Event):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostIoFilterInfo(IoFilterInfo):
     available: bool
@@ -9572,7 +9572,7 @@ class HostIpRouteTableInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., ipRoute: Sequence[HostIpRouteEntry] = ..., ipv6Route: Sequence[HostIpRouteEntry] = ...) -> None: ...
 
 class HostIpToShortNameFailedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostIpmiInfo(DynamicData):
     bmcIpAddress: str | None
@@ -9596,7 +9596,7 @@ class HostLicenseConnectInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., license: LicenseManagerLicenseInfo, evaluation: LicenseManagerEvaluationInfo, resource: HostLicensableResourceInfo | None = ...) -> None: ...
 
 class HostLicenseExpiredEvent(LicenseEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostLicenseSpec(DynamicData):
     source: LicenseSource | None
@@ -9640,7 +9640,7 @@ class HostListSummaryQuickStats(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., overallCpuUsage: int | None = ..., overallMemoryUsage: int | None = ..., distributedCpuFairness: int | None = ..., distributedMemoryFairness: int | None = ..., availablePMemCapacity: int | None = ..., uptime: int | None = ...) -> None: ...
 
 class HostLocalAuthenticationInfo(HostAuthenticationStoreInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool) -> None: ...
 
 class HostLocalFileSystemVolume(HostFileSystemVolume):
     device: str
@@ -9737,7 +9737,7 @@ class HostMemberUplinkHealthCheckResult(HostMemberHealthCheckResult):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., summary: str | None = ..., uplinkPortKey: str) -> None: ...
 
 class HostMemoryProfile(ApplyProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ...) -> None: ...
 
 class HostMemorySpec(DynamicData):
     serviceConsoleReservation: int | None
@@ -10011,7 +10011,7 @@ class HostNetworkTrafficShapingPolicy(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool | None = ..., averageBandwidth: int | None = ..., peakBandwidth: int | None = ..., burstSize: int | None = ...) -> None: ...
 
 class HostNewNetworkConnectInfo(HostConnectInfoNetworkInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., summary: NetworkSummary) -> None: ...
 
 class HostNfcConnectionInfo(HostDataTransportConnectionInfo):
     streamingMemoryConsumed: int | None
@@ -10046,22 +10046,22 @@ class HostNoAvailableNetworksEvent(HostDasEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., ips: str | None = ...) -> None: ...
 
 class HostNoHAEnabledPortGroupsEvent(HostDasEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostNoRedundantManagementNetworkEvent(HostDasEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostNonCompliantEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostNotConnected(HostCommunication):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class HostNotInClusterEvent(HostDasEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostNotReachable(HostCommunication):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class HostNtpConfig(DynamicData):
     server: tuple[str, ...]
@@ -10197,7 +10197,7 @@ class HostNvmeTopologyInterface(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: str, adapter: HostHostBusAdapter, connectedController: Sequence[HostNvmeController] = ...) -> None: ...
 
 class HostNvmeTransportParameters(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostOpaqueNetworkInfo(DynamicData):
     opaqueNetworkId: str
@@ -10225,7 +10225,7 @@ class HostOpaqueSwitchPhysicalNicZone(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: str, pnicDevice: Sequence[str] = ...) -> None: ...
 
 class HostOvercommittedEvent(ClusterOvercommittedEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostPMemVolume(HostFileSystemVolume):
     uuid: str
@@ -10233,10 +10233,10 @@ class HostPMemVolume(HostFileSystemVolume):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, name: str, capacity: int, uuid: str, version: str) -> None: ...
 
 class HostParallelScsiHba(HostHostBusAdapter):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: str | None = ..., device: str, bus: int, status: str, model: str, driver: str | None = ..., pci: str | None = ..., storageProtocol: str | None = ..., driverVersion: str | None = ..., firmwareVersion: str | None = ...) -> None: ...
 
 class HostParallelScsiTargetTransport(HostTargetTransport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostPartialMaintenanceModeRuntimeInfo(DynamicData):
     key: str
@@ -10335,10 +10335,10 @@ class HostPciPassthruInfoDirectPathState(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., mode: str, configurableModes: Sequence[str] = ..., usedMemory: int | None = ...) -> None: ...
 
 class HostPcieHba(HostHostBusAdapter):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: str | None = ..., device: str, bus: int, status: str, model: str, driver: str | None = ..., pci: str | None = ..., storageProtocol: str | None = ..., driverVersion: str | None = ..., firmwareVersion: str | None = ...) -> None: ...
 
 class HostPcieTargetTransport(HostTargetTransport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostPersistentMemoryInfo(DynamicData):
     capacityInMB: int | None
@@ -10437,7 +10437,7 @@ class HostPosixAccountSpec(HostAccountSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., id: str, password: str | None = ..., description: str | None = ..., posixId: int | None = ..., shellAccess: bool | None = ...) -> None: ...
 
 class HostPowerOpFailed(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class HostPowerPolicy(DynamicData):
     key: int
@@ -10474,7 +10474,7 @@ class HostProfileConfigInfo(ProfileConfigInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, annotation: str | None = ..., enabled: bool, applyProfile: HostApplyProfile | None = ..., defaultComplyProfile: ComplianceProfile | None = ..., defaultComplyLocator: Sequence[ComplianceLocator] = ..., customComplyProfile: ComplianceProfile | None = ..., disabledExpressionList: Sequence[str] = ..., description: ProfileDescription | None = ...) -> None: ...
 
 class HostProfileConfigSpec(ProfileCreateSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str | None = ..., annotation: str | None = ..., enabled: bool | None = ...) -> None: ...
 
 class HostProfileHostBasedConfigSpec(HostProfileConfigSpec):
     host: ManagedObjectReference
@@ -10537,7 +10537,7 @@ class HostProfileValidationFailureInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, annotation: str, updateType: str, host: ManagedObjectReference | None = ..., applyProfile: HostApplyProfile | None = ..., failures: Sequence[ProfileUpdateFailedUpdateFailure] = ..., faults: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class HostProfilesEntityCustomizations(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostProtocolEndpoint(DynamicData):
     peType: str
@@ -10635,7 +10635,7 @@ class HostRdmaDevice(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: str, device: str, driver: str | None = ..., description: str | None = ..., backing: HostRdmaDeviceBacking | None = ..., connectionInfo: HostRdmaDeviceConnectionInfo, capability: HostRdmaDeviceCapability) -> None: ...
 
 class HostRdmaDeviceBacking(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostRdmaDeviceCapability(DynamicData):
     roceV1Capable: bool
@@ -10658,17 +10658,17 @@ class HostRdmaHba(HostHostBusAdapter):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: str | None = ..., device: str, bus: int, status: str, model: str, driver: str | None = ..., pci: str | None = ..., storageProtocol: str | None = ..., driverVersion: str | None = ..., firmwareVersion: str | None = ..., associatedRdmaDevice: str | None = ...) -> None: ...
 
 class HostRdmaTargetTransport(HostTargetTransport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostReconnectionFailedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostReliableMemoryInfo(DynamicData):
     memorySize: int
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., memorySize: int) -> None: ...
 
 class HostRemovedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostResignatureRescanResult(DynamicData):
     rescan: tuple[HostVmfsRescanResult, ...]
@@ -10767,7 +10767,7 @@ class HostSerialAttachedHba(HostHostBusAdapter):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: str | None = ..., device: str, bus: int, status: str, model: str, driver: str | None = ..., pci: str | None = ..., storageProtocol: str | None = ..., driverVersion: str | None = ..., firmwareVersion: str | None = ..., nodeWorldWideName: str) -> None: ...
 
 class HostSerialAttachedTargetTransport(HostTargetTransport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostService(DynamicData):
     key: str
@@ -10880,14 +10880,14 @@ class HostSpecification(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., createdTime: datetime, lastModified: datetime | None = ..., host: ManagedObjectReference, subSpecs: Sequence[HostSubSpecification] = ..., changeID: str | None = ...) -> None: ...
 
 class HostSpecificationChangedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostSpecificationOperationFailed(VimFault):
     host: ManagedObjectReference
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., host: ManagedObjectReference) -> None: ...
 
 class HostSpecificationRequireEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostSpecificationUpdateEvent(HostEvent):
     hostSpec: HostSpecification
@@ -10924,7 +10924,7 @@ class HostSslThumbprintInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., principal: str, ownerTag: str, sslThumbprints: Sequence[str] = ...) -> None: ...
 
 class HostStatusChangedEvent(ClusterStatusChangedEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., oldStatus: str, newStatus: str) -> None: ...
 
 class HostStorageArrayTypePolicyOption(DynamicData):
     policy: ElementDescription
@@ -11034,20 +11034,20 @@ class HostSystemSwapConfigurationDatastoreOption(HostSystemSwapConfigurationSyst
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, datastore: str) -> None: ...
 
 class HostSystemSwapConfigurationDisabledOption(HostSystemSwapConfigurationSystemSwapOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int) -> None: ...
 
 class HostSystemSwapConfigurationHostCacheOption(HostSystemSwapConfigurationSystemSwapOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int) -> None: ...
 
 class HostSystemSwapConfigurationHostLocalSwapOption(HostSystemSwapConfigurationSystemSwapOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int) -> None: ...
 
 class HostSystemSwapConfigurationSystemSwapOption(DynamicData):
     key: int
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int) -> None: ...
 
 class HostTargetTransport(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostTcpHba(HostHostBusAdapter):
     associatedPnic: str | None
@@ -11058,7 +11058,7 @@ class HostTcpHbaCreateSpec(HostHbaCreateSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., pnic: str) -> None: ...
 
 class HostTcpTargetTransport(HostTargetTransport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostTdxInfo(DynamicData):
     tdxState: str
@@ -11078,7 +11078,7 @@ class HostTpmAttestationReport(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., tpmPcrValues: Sequence[HostTpmDigestInfo] = ..., tpmEvents: Sequence[HostTpmEventLogEntry] = ..., tpmLogReliable: bool) -> None: ...
 
 class HostTpmBootCompleteEventDetails(HostTpmEventDetails):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., dataHash: Sequence[int] = ..., dataHashMethod: str | None = ...) -> None: ...
 
 class HostTpmBootSecurityOptionEventDetails(HostTpmEventDetails):
     bootSecurityOption: str
@@ -11103,7 +11103,7 @@ class HostTpmEventLogEntry(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., pcrIndex: int, eventDetails: HostTpmEventDetails) -> None: ...
 
 class HostTpmNvTagEventDetails(HostTpmBootSecurityOptionEventDetails):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., dataHash: Sequence[int] = ..., dataHashMethod: str | None = ..., bootSecurityOption: str) -> None: ...
 
 class HostTpmOptionEventDetails(HostTpmEventDetails):
     optionsFileName: str
@@ -11111,7 +11111,7 @@ class HostTpmOptionEventDetails(HostTpmEventDetails):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., dataHash: Sequence[int] = ..., dataHashMethod: str | None = ..., optionsFileName: str, bootOptions: Sequence[int] = ...) -> None: ...
 
 class HostTpmSignerEventDetails(HostTpmBootSecurityOptionEventDetails):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., dataHash: Sequence[int] = ..., dataHashMethod: str | None = ..., bootSecurityOption: str) -> None: ...
 
 class HostTpmSoftwareComponentEventDetails(HostTpmEventDetails):
     componentName: str
@@ -11177,10 +11177,10 @@ class HostUnresolvedVmfsVolumeResolveStatus(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., resolvable: bool, incompleteExtents: bool | None = ..., multipleCopies: bool | None = ...) -> None: ...
 
 class HostUpgradeFailedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostUserWorldSwapNotEnabledEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class HostVFlashManagerVFlashCacheConfigInfo(DynamicData):
     vFlashModuleConfigOption: tuple[HostVFlashManagerVFlashCacheConfigInfoVFlashModuleConfigOption, ...]
@@ -11274,7 +11274,7 @@ class HostVMotionNetConfig(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., candidateVnic: Sequence[HostVirtualNic] = ..., selectedVnic: HostVirtualNic | None = ...) -> None: ...
 
 class HostVfatVolume(HostFileSystemVolume):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, name: str, capacity: int) -> None: ...
 
 class HostVffsSpec(DynamicData):
     devicePath: str
@@ -11372,7 +11372,7 @@ class HostVirtualSwitchBondBridge(HostVirtualSwitchBridge):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., nicDevice: Sequence[str] = ..., beacon: HostVirtualSwitchBeaconConfig | None = ..., linkDiscoveryProtocolConfig: LinkDiscoveryProtocolConfig | None = ...) -> None: ...
 
 class HostVirtualSwitchBridge(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class HostVirtualSwitchConfig(DynamicData):
     changeOperation: str | None
@@ -11504,7 +11504,7 @@ class HostWwnConflictEvent(HostEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., conflictedVms: Sequence[VmEventArgument] = ..., conflictedHosts: Sequence[HostEventArgument] = ..., wwn: int) -> None: ...
 
 class HotSnapshotMoveNotSupported(SnapshotCopyNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class HourlyTaskScheduler(RecurrentTaskScheduler):
     minute: int
@@ -11582,7 +11582,7 @@ class ID(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., id: str) -> None: ...
 
 class IDEDiskNotSupported(DiskNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., disk: int) -> None: ...
 
 class IORMNotSupportedHostOnDatastore(VimFault):
     datastore: ManagedObjectReference
@@ -11591,7 +11591,7 @@ class IORMNotSupportedHostOnDatastore(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., datastore: ManagedObjectReference, datastoreName: str, host: Sequence[ManagedObjectReference] = ...) -> None: ...
 
 class IScsiBootFailureEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class ImportHostAddFailure(DvsFault):
     hostIp: tuple[str, ...]
@@ -11613,14 +11613,14 @@ class ImportSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., entityConfig: VAppEntityConfigInfo | None = ..., instantiationOst: OvfConsumerOstNode | None = ...) -> None: ...
 
 class InUseFeatureManipulationDisallowed(NotEnoughLicenses):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InaccessibleDatastore(InvalidDatastore):
     detail: str | None
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., datastore: ManagedObjectReference | None = ..., name: str | None = ..., detail: str | None = ...) -> None: ...
 
 class InaccessibleFTMetadataDatastore(InaccessibleDatastore):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., datastore: ManagedObjectReference | None = ..., name: str | None = ..., detail: str | None = ...) -> None: ...
 
 class InaccessibleVFlashSource(VimFault):
     hostName: str
@@ -11646,19 +11646,19 @@ class IncompatibleSetting(InvalidArgument):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., invalidProperty: str | None = ..., conflictingProperty: str) -> None: ...
 
 class IncorrectFileType(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class IncorrectHostInformation(NotEnoughLicenses):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class IncorrectHostInformationEvent(LicenseEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class IndependentDiskVMotionNotSupported(MigrationFeatureNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., atSourceHost: bool, failedHostName: str, failedHost: ManagedObjectReference) -> None: ...
 
 class InfoUpgradeEvent(UpgradeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str) -> None: ...
 
 class InheritablePolicy(DynamicData):
     inherited: bool
@@ -11676,16 +11676,16 @@ class InsufficientCpuResourcesFault(InsufficientResourcesFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., unreserved: int, requested: int) -> None: ...
 
 class InsufficientDisks(VsanDiskFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str | None = ...) -> None: ...
 
 class InsufficientFailoverResourcesEvent(ClusterEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class InsufficientFailoverResourcesFault(InsufficientResourcesFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InsufficientGraphicsResourcesFault(InsufficientResourcesFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InsufficientHostCapacityFault(InsufficientResourcesFault):
     host: ManagedObjectReference | None
@@ -11707,7 +11707,7 @@ class InsufficientMemoryResourcesFault(InsufficientResourcesFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., unreserved: int, requested: int) -> None: ...
 
 class InsufficientNetworkCapacity(InsufficientResourcesFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InsufficientNetworkResourcePoolCapacity(InsufficientResourcesFault):
     dvsName: str
@@ -11719,10 +11719,10 @@ class InsufficientNetworkResourcePoolCapacity(InsufficientResourcesFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., dvsName: str, dvsUuid: str, resourcePoolKey: str, available: int, requested: int, device: Sequence[str] = ...) -> None: ...
 
 class InsufficientPerCpuCapacity(InsufficientHostCapacityFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., host: ManagedObjectReference | None = ...) -> None: ...
 
 class InsufficientResourcesFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InsufficientStandbyCpuResource(InsufficientStandbyResource):
     available: int
@@ -11735,7 +11735,7 @@ class InsufficientStandbyMemoryResource(InsufficientStandbyResource):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., available: int, requested: int) -> None: ...
 
 class InsufficientStandbyResource(InsufficientResourcesFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InsufficientStorageIops(VimFault):
     unreservedIops: int
@@ -11744,7 +11744,7 @@ class InsufficientStorageIops(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., unreservedIops: int, requestedIops: int, datastoreName: str) -> None: ...
 
 class InsufficientStorageSpace(InsufficientResourcesFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InsufficientVFlashResourcesFault(InsufficientResourcesFault):
     freeSpaceInMB: int | None
@@ -11768,30 +11768,30 @@ class IntPolicy(InheritablePolicy):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., inherited: bool, value: int | None = ...) -> None: ...
 
 class InvalidAffinitySettingFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidArgument(RuntimeFault):
     invalidProperty: str | None
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., invalidProperty: str | None = ...) -> None: ...
 
 class InvalidBmcRole(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidBundle(PlatformConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., text: str) -> None: ...
 
 class InvalidCAMCertificate(InvalidCAMServer):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., errorCode: int | None = ..., camServer: str) -> None: ...
 
 class InvalidCAMServer(ActiveDirectoryFault):
     camServer: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., errorCode: int | None = ..., camServer: str) -> None: ...
 
 class InvalidClientCertificate(InvalidLogin):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidCollectorVersion(MethodFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidController(InvalidDeviceSpec):
     controllerKey: int
@@ -11821,7 +11821,7 @@ class InvalidDatastoreState(InvalidState):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., datastoreName: str | None = ...) -> None: ...
 
 class InvalidDeviceBacking(InvalidDeviceSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., property: str | None = ..., deviceIndex: int) -> None: ...
 
 class InvalidDeviceOperation(InvalidDeviceSpec):
     badOp: VirtualDeviceConfigSpecOperation | str | None
@@ -11833,7 +11833,7 @@ class InvalidDeviceSpec(InvalidVmConfig):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., property: str | None = ..., deviceIndex: int) -> None: ...
 
 class InvalidDiskFormat(InvalidFormat):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidDrsBehaviorForFtVm(InvalidArgument):
     vm: ManagedObjectReference
@@ -11849,23 +11849,23 @@ class InvalidEditionLicense(NotEnoughLicenses):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., feature: str) -> None: ...
 
 class InvalidEvent(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidFolder(VimFault):
     target: ManagedObjectReference
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., target: ManagedObjectReference) -> None: ...
 
 class InvalidFormat(VmConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidGuestLogin(GuestOperationsFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidHostConnectionState(InvalidHostState):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., host: ManagedObjectReference | None = ...) -> None: ...
 
 class InvalidHostName(HostConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidHostState(InvalidState):
     host: ManagedObjectReference | None
@@ -11880,7 +11880,7 @@ class InvalidIpfixConfig(DvsFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., property: str | None = ...) -> None: ...
 
 class InvalidIpmiLoginInfo(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidIpmiMacAddress(VimFault):
     userProvidedMacAddress: str
@@ -11892,10 +11892,10 @@ class InvalidLicense(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., licenseContent: str) -> None: ...
 
 class InvalidLocale(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidLogin(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidName(VimFault):
     name: str
@@ -11907,7 +11907,7 @@ class InvalidNasCredentials(NasConfigFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., name: str, userName: str) -> None: ...
 
 class InvalidNetworkInType(VAppPropertyFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., id: str, category: str, label: str, type: str, value: str) -> None: ...
 
 class InvalidNetworkResource(NasConfigFault):
     remoteHost: str
@@ -11939,28 +11939,28 @@ class InvalidProperty(MethodFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., name: str) -> None: ...
 
 class InvalidPropertyType(VAppPropertyFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., id: str, category: str, label: str, type: str, value: str) -> None: ...
 
 class InvalidPropertyValue(VAppPropertyFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., id: str, category: str, label: str, type: str, value: str) -> None: ...
 
 class InvalidRequest(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidResourcePoolStructureFault(InsufficientResourcesFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidScheduledTask(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidSnapshotFormat(InvalidFormat):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidState(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidToken(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class InvalidType(InvalidRequest):
     argument: str | None
@@ -12007,7 +12007,7 @@ class IoFilterInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., id: str, name: str, vendor: str, version: str, type: str | None = ..., summary: str | None = ..., releaseDate: str | None = ...) -> None: ...
 
 class IoFilterManagerSslTrust(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class IoFilterQueryIssueResult(DynamicData):
     opType: str
@@ -12015,13 +12015,13 @@ class IoFilterQueryIssueResult(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., opType: str, hostIssue: Sequence[IoFilterHostIssue] = ...) -> None: ...
 
 class IpAddress(NegatableExpression):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., negate: bool | None = ...) -> None: ...
 
 class IpAddressProfile(ApplyProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ...) -> None: ...
 
 class IpHostnameGeneratorError(CustomizationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class IpPool(DynamicData):
     id: int | None
@@ -12075,7 +12075,7 @@ class IscsiDependencyEntity(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., pnicDevice: str, vnicDevice: str, vmhbaName: str) -> None: ...
 
 class IscsiFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class IscsiFaultInvalidVnic(IscsiFault):
     vnicDevice: str
@@ -12150,10 +12150,10 @@ class IscsiStatus(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., reason: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class IsoImageFileInfo(FileInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., path: str, friendlyName: str | None = ..., fileSize: int | None = ..., modification: datetime | None = ..., owner: str | None = ...) -> None: ...
 
 class IsoImageFileQuery(FileQuery):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class KernelModuleInfo(DynamicData):
     id: int
@@ -12208,7 +12208,7 @@ class KmipClusterInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., clusterId: KeyProviderId, servers: Sequence[KmipServerInfo] = ..., useAsDefault: bool, managementType: str | None = ..., useAsEntityDefault: Sequence[ManagedObjectReference] = ..., hasBackup: bool | None = ..., tpmRequired: bool | None = ..., keyId: str | None = ..., defaultKeyType: str | None = ..., keyInfo: KmipClusterInfoKeyInfo | None = ...) -> None: ...
 
 class KmipClusterInfoKeyInfo(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class KmipClusterInfoWrappingKeyIdKeyInfo(KmipClusterInfoKeyInfo):
     keyId: str
@@ -12243,7 +12243,7 @@ class KmipServerSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., clusterId: KeyProviderId, info: KmipServerInfo, password: str | None = ..., defaultKeyType: str | None = ..., keySpec: KmipServerSpecKeySpec | None = ...) -> None: ...
 
 class KmipServerSpecKeySpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class KmipServerSpecWrappingKeyIdKeySpec(KmipServerSpecKeySpec):
     keyId: str
@@ -12276,7 +12276,7 @@ class LatencySensitivity(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., level: LatencySensitivitySensitivityLevel | str, sensitivity: int | None = ...) -> None: ...
 
 class LegacyNetworkInterfaceInUse(CannotAccessNetwork):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, backing: str, connected: bool, network: ManagedObjectReference | None = ...) -> None: ...
 
 class LicenseAssignmentFailed(RuntimeFault):
     reason: str | None
@@ -12319,7 +12319,7 @@ class LicenseEntityNotFound(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., entityId: str) -> None: ...
 
 class LicenseEvent(Event):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class LicenseExpired(NotEnoughLicenses):
     licenseKey: str
@@ -12342,7 +12342,7 @@ class LicenseFeatureInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: str, featureName: str, featureDescription: str | None = ..., state: LicenseFeatureInfoState | str | None = ..., costUnit: str, sourceRestriction: str | None = ..., dependentKey: Sequence[str] = ..., edition: bool | None = ..., expiresOn: datetime | None = ...) -> None: ...
 
 class LicenseKeyEntityMismatch(NotEnoughLicenses):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class LicenseManagerEvaluationInfo(DynamicData):
     properties: tuple[KeyAnyValue, ...]
@@ -12370,10 +12370,10 @@ class LicenseReservationInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: str, state: LicenseReservationInfoState | str, required: int) -> None: ...
 
 class LicenseRestricted(NotEnoughLicenses):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class LicenseRestrictedEvent(LicenseEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class LicenseServerAvailableEvent(LicenseEvent):
     licenseServer: str
@@ -12392,7 +12392,7 @@ class LicenseServerUnavailableEvent(LicenseEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., licenseServer: str) -> None: ...
 
 class LicenseSource(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class LicenseSourceUnavailable(NotEnoughLicenses):
     licenseSource: LicenseSource
@@ -12423,10 +12423,10 @@ class LinkLayerDiscoveryProtocolInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., chassisId: str, portId: str, timeToLive: int, parameter: Sequence[KeyAnyValue] = ...) -> None: ...
 
 class LinkProfile(ApplyProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ...) -> None: ...
 
 class LinuxVolumeNotClean(CustomizationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class LocalDatastoreCreatedEvent(HostEvent):
     datastore: DatastoreEventArgument
@@ -12442,7 +12442,7 @@ class LocalLicenseSource(LicenseSource):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., licenseKeys: str) -> None: ...
 
 class LocalTSMEnabledEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class LocalizableMessage(DynamicData):
     key: str
@@ -12475,7 +12475,7 @@ class LockerReconfiguredEvent(Event):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., oldDatastore: DatastoreEventArgument | None = ..., newDatastore: DatastoreEventArgument | None = ...) -> None: ...
 
 class LogBundlingFailed(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class LongOption(OptionType):
     min: int
@@ -12488,7 +12488,7 @@ class LongPolicy(InheritablePolicy):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., inherited: bool, value: int | None = ...) -> None: ...
 
 class MacAddress(NegatableExpression):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., negate: bool | None = ...) -> None: ...
 
 class MacRange(MacAddress):
     address: str
@@ -12496,7 +12496,7 @@ class MacRange(MacAddress):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., negate: bool | None = ..., address: str, mask: str) -> None: ...
 
 class MaintenanceModeFileMove(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ManagedByInfo(DynamicData):
     extensionKey: str
@@ -12517,7 +12517,7 @@ class MemoryFileFormatNotSupportedByDatastore(UnsupportedDatastore):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., datastore: ManagedObjectReference | None = ..., datastoreName: str, type: str) -> None: ...
 
 class MemoryHotPlugNotSupported(VmConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class MemorySizeNotRecommended(VirtualHardwareCompatibilityIssue):
     memorySizeMB: int
@@ -12538,7 +12538,7 @@ class MemorySizeNotSupportedByDatastore(VirtualHardwareCompatibilityIssue):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., datastore: ManagedObjectReference, memorySizeMB: int, maxMemorySizeMB: int) -> None: ...
 
 class MemorySnapshotOnIndependentDisk(SnapshotFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class MethodAction(Action):
     name: str
@@ -12583,17 +12583,17 @@ class MetricAlarmExpression(AlarmExpression):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., operator: MetricAlarmOperator | str, type: str, metric: PerfMetricId, yellow: int | None = ..., yellowInterval: int | None = ..., red: int | None = ..., redInterval: int | None = ...) -> None: ...
 
 class MigrationDisabled(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class MigrationErrorEvent(MigrationEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, fault: LocalizedMethodFault) -> None: ...
 
 class MigrationEvent(VmEvent):
     fault: LocalizedMethodFault
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, fault: LocalizedMethodFault) -> None: ...
 
 class MigrationFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class MigrationFeatureNotSupported(MigrationFault):
     atSourceHost: bool
@@ -12624,7 +12624,7 @@ class MigrationResourceWarningEvent(MigrationEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, fault: LocalizedMethodFault, dstPool: ResourcePoolEventArgument, dstHost: HostEventArgument) -> None: ...
 
 class MigrationWarningEvent(MigrationEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, fault: LocalizedMethodFault) -> None: ...
 
 class MismatchedBundle(VimFault):
     bundleUuid: str
@@ -12645,19 +12645,19 @@ class MismatchedVMotionNetworkNames(MigrationFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., sourceNetwork: str, destNetwork: str) -> None: ...
 
 class MissingBmcSupport(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class MissingController(InvalidDeviceSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., property: str | None = ..., deviceIndex: int) -> None: ...
 
 class MissingIpPool(VAppPropertyFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., id: str, category: str, label: str, type: str, value: str) -> None: ...
 
 class MissingLinuxCustResources(CustomizationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class MissingNetworkIpConfig(VAppPropertyFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., id: str, category: str, label: str, type: str, value: str) -> None: ...
 
 class MissingObject(DynamicData):
     obj: ManagedObjectReference
@@ -12665,10 +12665,10 @@ class MissingObject(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., obj: ManagedObjectReference, fault: LocalizedMethodFault) -> None: ...
 
 class MissingPowerOffConfiguration(VAppConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class MissingPowerOnConfiguration(VAppConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class MissingProperty(DynamicData):
     path: str
@@ -12676,7 +12676,7 @@ class MissingProperty(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., path: str, fault: LocalizedMethodFault) -> None: ...
 
 class MissingWindowsCustResources(CustomizationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class MksConnectionLimitReached(InvalidState):
     connectionLimit: int
@@ -12701,7 +12701,7 @@ class MonthlyByWeekdayTaskScheduler(MonthlyTaskScheduler):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., activeTime: datetime | None = ..., expireTime: datetime | None = ..., interval: int, minute: int, hour: int, offset: WeekOfMonth | str, weekday: DayOfWeek | str) -> None: ...
 
 class MonthlyTaskScheduler(DailyTaskScheduler):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., activeTime: datetime | None = ..., expireTime: datetime | None = ..., interval: int, minute: int, hour: int) -> None: ...
 
 class MountError(CustomizationFault):
     vm: ManagedObjectReference
@@ -12709,13 +12709,13 @@ class MountError(CustomizationFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., vm: ManagedObjectReference, diskIndex: int) -> None: ...
 
 class MtuMatchEvent(DvsHealthStatusChangeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., switchUuid: str, healthResult: HostMemberHealthCheckResult | None = ...) -> None: ...
 
 class MtuMismatchEvent(DvsHealthStatusChangeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., switchUuid: str, healthResult: HostMemberHealthCheckResult | None = ...) -> None: ...
 
 class MultiWriterNotSupported(DeviceNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ...) -> None: ...
 
 class MultipleCertificatesVerifyFault(HostConnectFault):
     thumbprintData: tuple[MultipleCertificatesVerifyFaultThumbprintData, ...]
@@ -12727,7 +12727,7 @@ class MultipleCertificatesVerifyFaultThumbprintData(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., port: int, thumbprint: str) -> None: ...
 
 class MultipleSnapshotsNotSupported(SnapshotFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NASDatastoreCreatedEvent(HostEvent):
     datastore: DatastoreEventArgument
@@ -12909,7 +12909,7 @@ class NetStackInstanceProfile(ApplyProfile):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ..., key: str, dnsConfig: NetworkProfileDnsConfigProfile, ipRouteConfig: IpRouteProfile) -> None: ...
 
 class NetworkCopyFault(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class NetworkDisruptedAndConfigRolledBack(VimFault):
     host: str
@@ -12920,10 +12920,10 @@ class NetworkEventArgument(EntityEventArgument):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, network: ManagedObjectReference) -> None: ...
 
 class NetworkInaccessible(NasConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., name: str) -> None: ...
 
 class NetworkPolicyProfile(ApplyProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ...) -> None: ...
 
 class NetworkProfile(ApplyProfile):
     vswitch: tuple[VirtualSwitchProfile, ...]
@@ -12943,7 +12943,7 @@ class NetworkProfile(ApplyProfile):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ..., vswitch: Sequence[VirtualSwitchProfile] = ..., vmPortGroup: Sequence[VmPortGroupProfile] = ..., hostPortGroup: Sequence[HostPortGroupProfile] = ..., serviceConsolePortGroup: Sequence[ServiceConsolePortGroupProfile] = ..., dnsConfig: NetworkProfileDnsConfigProfile | None = ..., ipRouteConfig: IpRouteProfile | None = ..., consoleIpRouteConfig: IpRouteProfile | None = ..., pnic: Sequence[PhysicalNicProfile] = ..., dvswitch: Sequence[DvsProfile] = ..., dvsServiceConsoleNic: Sequence[DvsServiceConsoleVNicProfile] = ..., dvsHostNic: Sequence[DvsHostVNicProfile] = ..., nsxHostNic: Sequence[NsxHostVNicProfile] = ..., netStackInstance: Sequence[NetStackInstanceProfile] = ..., opaqueSwitch: OpaqueSwitchProfile | None = ...) -> None: ...
 
 class NetworkProfileDnsConfigProfile(ApplyProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ...) -> None: ...
 
 class NetworkRollbackEvent(Event):
     methodName: str
@@ -12980,10 +12980,10 @@ class NoAvailableIp(VAppPropertyFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., id: str, category: str, label: str, type: str, value: str, network: ManagedObjectReference) -> None: ...
 
 class NoClientCertificate(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NoCompatibleDatastore(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NoCompatibleHardAffinityHost(VmConfigFault):
     vmName: str
@@ -12995,33 +12995,33 @@ class NoCompatibleHost(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., host: Sequence[ManagedObjectReference] = ..., error: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class NoCompatibleHostWithAccessToDevice(NoCompatibleHost):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., host: Sequence[ManagedObjectReference] = ..., error: Sequence[LocalizedMethodFault] = ...) -> None: ...
 
 class NoCompatibleSoftAffinityHost(VmConfigFault):
     vmName: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., vmName: str) -> None: ...
 
 class NoConnectedDatastore(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NoDatastoresConfiguredEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class NoDiskFound(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NoDiskSpace(FileFault):
     datastore: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str, datastore: str) -> None: ...
 
 class NoDisksToCustomize(CustomizationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NoGateway(HostConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NoGuestHeartbeat(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NoHost(HostConnectFault):
     name: str | None
@@ -13037,13 +13037,13 @@ class NoLicenseEvent(LicenseEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., feature: LicenseFeatureInfo) -> None: ...
 
 class NoLicenseServerConfigured(NotEnoughLicenses):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NoMaintenanceModeDrsRecommendationForVM(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class NoPeerHostFound(HostPowerOpFailed):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NoPermission(SecurityError):
     object: ManagedObjectReference | None
@@ -13057,26 +13057,26 @@ class NoPermissionEntityPrivileges(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., entity: ManagedObjectReference, privilegeIds: Sequence[str] = ...) -> None: ...
 
 class NoPermissionOnAD(ActiveDirectoryFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., errorCode: int | None = ...) -> None: ...
 
 class NoPermissionOnHost(HostConnectFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NoPermissionOnNasVolume(NasConfigFault):
     userName: str | None
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., name: str, userName: str | None = ...) -> None: ...
 
 class NoSubjectName(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NoVcManagedIpConfigured(VAppPropertyFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., id: str, category: str, label: str, type: str, value: str) -> None: ...
 
 class NoVirtualNic(HostConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NoVmInVApp(VAppConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NodeDeploymentSpec(DynamicData):
     esxHost: ManagedObjectReference | None
@@ -13095,30 +13095,30 @@ class NodeNetworkSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., ipSettings: CustomizationIPSettings) -> None: ...
 
 class NonADUserRequired(ActiveDirectoryFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., errorCode: int | None = ...) -> None: ...
 
 class NonHomeRDMVMotionNotSupported(MigrationFeatureNotSupported):
     device: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., atSourceHost: bool, failedHostName: str, failedHost: ManagedObjectReference, device: str) -> None: ...
 
 class NonPersistentDisksNotSupported(DeviceNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ...) -> None: ...
 
 class NonVIWorkloadDetectedOnDatastoreEvent(DatastoreEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., datastore: DatastoreEventArgument | None = ...) -> None: ...
 
 class NonVmwareOuiMacNotSupportedHost(NotSupportedHost):
     hostName: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ..., hostName: str) -> None: ...
 
 class NotADirectory(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class NotAFile(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class NotAuthenticated(NoPermission):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., object: ManagedObjectReference | None = ..., privilegeId: str | None = ..., missingPrivileges: Sequence[NoPermissionEntityPrivileges] = ...) -> None: ...
 
 class NotEnoughCpus(VirtualHardwareCompatibilityIssue):
     numCpuDest: int
@@ -13126,7 +13126,7 @@ class NotEnoughCpus(VirtualHardwareCompatibilityIssue):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., numCpuDest: int, numCpuVm: int) -> None: ...
 
 class NotEnoughLicenses(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NotEnoughLogicalCpus(NotEnoughCpus):
     host: ManagedObjectReference | None
@@ -13137,13 +13137,13 @@ class NotEnoughResourcesToStartVmEvent(VmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, reason: str) -> None: ...
 
 class NotFound(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NotImplemented(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NotSupported(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NotSupportedDeviceForFT(VmFaultToleranceIssue):
     host: ManagedObjectReference
@@ -13160,7 +13160,7 @@ class NotSupportedHost(HostConnectFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ...) -> None: ...
 
 class NotSupportedHostForChecksum(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class NotSupportedHostForVFlash(NotSupportedHost):
     hostName: str
@@ -13179,7 +13179,7 @@ class NotSupportedHostForVsan(NotSupportedHost):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ..., hostName: str) -> None: ...
 
 class NotSupportedHostInCluster(NotSupportedHost):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ...) -> None: ...
 
 class NotSupportedHostInDvs(NotSupportedHost):
     switchProductSpec: DistributedVirtualSwitchProductSpec
@@ -13191,7 +13191,7 @@ class NotSupportedHostInHACluster(NotSupportedHost):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., productName: str | None = ..., productVersion: str | None = ..., hostName: str, build: str) -> None: ...
 
 class NotUserConfigurableProperty(VAppPropertyFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., id: str, category: str, label: str, type: str, value: str) -> None: ...
 
 class NsxHostVNicProfile(ApplyProfile):
     key: str
@@ -13199,7 +13199,7 @@ class NsxHostVNicProfile(ApplyProfile):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ..., key: str, ipConfig: IpAddressProfile) -> None: ...
 
 class NumPortsProfile(ApplyProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ...) -> None: ...
 
 class NumVirtualCoresPerSocketNotSupported(VirtualHardwareCompatibilityIssue):
     maxSupportedCoresPerSocketDest: int
@@ -13374,16 +13374,16 @@ class OpaqueNetworkTargetInfo(VirtualMachineTargetInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, configurationTag: Sequence[str] = ..., network: OpaqueNetworkSummary, networkReservationSupported: bool | None = ...) -> None: ...
 
 class OpaqueSwitchProfile(ApplyProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ...) -> None: ...
 
 class OperationDisabledByGuest(GuestOperationsFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OperationDisallowedOnHost(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OperationNotSupportedByGuest(GuestOperationsFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OptionDef(ElementDescription):
     optionType: OptionType
@@ -13420,7 +13420,7 @@ class OvfAttribute(OvfInvalidPackage):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, elementName: str, attributeName: str) -> None: ...
 
 class OvfConnectedDevice(OvfHardwareExport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: VirtualDevice | None = ..., vmPath: str) -> None: ...
 
 class OvfConnectedDeviceFloppy(OvfConnectedDevice):
     filename: str
@@ -13495,7 +13495,7 @@ class OvfCpuCompatibility(OvfImport):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., registerName: str, level: int, registerValue: str, desiredRegisterValue: str) -> None: ...
 
 class OvfCpuCompatibilityCheckNotSupported(OvfImport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OvfCreateDescriptorParams(DynamicData):
     ovfFiles: tuple[OvfFile, ...]
@@ -13549,10 +13549,10 @@ class OvfDiskMappingNotFound(OvfSystemFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., diskName: str, vmName: str) -> None: ...
 
 class OvfDiskOrderConstraint(OvfConstraint):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, name: str) -> None: ...
 
 class OvfDuplicateElement(OvfElement):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, name: str) -> None: ...
 
 class OvfDuplicatedElementBoundary(OvfElement):
     boundary: str
@@ -13563,7 +13563,7 @@ class OvfDuplicatedPropertyIdExport(OvfExport):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., fqid: str) -> None: ...
 
 class OvfDuplicatedPropertyIdImport(OvfExport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OvfElement(OvfInvalidPackage):
     name: str
@@ -13574,13 +13574,13 @@ class OvfElementInvalidValue(OvfElement):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, name: str, value: str) -> None: ...
 
 class OvfExport(OvfFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OvfExportFailed(OvfExport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OvfFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OvfFile(DynamicData):
     deviceId: str
@@ -13603,7 +13603,7 @@ class OvfFileItem(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceId: str, path: str, compressionMethod: str | None = ..., chunkSize: int | None = ..., size: int | None = ..., cimType: int, create: bool) -> None: ...
 
 class OvfHardwareCheck(OvfImport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OvfHardwareExport(OvfExport):
     device: VirtualDevice | None
@@ -13620,10 +13620,10 @@ class OvfHostValueNotParsed(OvfSystemFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., property: str, value: str) -> None: ...
 
 class OvfImport(OvfFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OvfImportFailed(OvfImport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OvfImportParams(OvfCreateImportSpecParams):
     pushMode: bool | None
@@ -13638,7 +13638,7 @@ class OvfImportParams(OvfCreateImportSpecParams):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., locale: str, deploymentOption: str, msgBundle: Sequence[KeyValue] = ..., importOption: Sequence[str] = ..., entityName: str, hostSystem: ManagedObjectReference | None = ..., networkMapping: Sequence[OvfNetworkMapping] = ..., ipAllocationPolicy: str | None = ..., ipProtocol: str | None = ..., propertyMapping: Sequence[KeyValue] = ..., resourceMapping: Sequence[OvfResourceMap] = ..., diskProvisioning: str | None = ..., instantiationOst: OvfConsumerOstNode | None = ..., pushMode: bool | None = ..., signatureRequired: bool | None = ..., skipManifestCheck: bool | None = ..., powerOn: bool | None = ..., customHttpHeaders: Sequence[KeyValue] = ..., sourceCertificate: str | None = ..., datastoreMappings: Sequence[OvfDatastoreMapping] = ..., vmProfile: str | None = ..., diskProfiles: Sequence[OvfStorageProfileMapping] = ...) -> None: ...
 
 class OvfInternalError(OvfSystemFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OvfInvalidPackage(OvfFault):
     lineNumber: int
@@ -13649,16 +13649,16 @@ class OvfInvalidValue(OvfAttribute):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, elementName: str, attributeName: str, value: str) -> None: ...
 
 class OvfInvalidValueConfiguration(OvfInvalidValue):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, elementName: str, attributeName: str, value: str) -> None: ...
 
 class OvfInvalidValueEmpty(OvfInvalidValue):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, elementName: str, attributeName: str, value: str) -> None: ...
 
 class OvfInvalidValueFormatMalformed(OvfInvalidValue):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, elementName: str, attributeName: str, value: str) -> None: ...
 
 class OvfInvalidValueReference(OvfInvalidValue):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, elementName: str, attributeName: str, value: str) -> None: ...
 
 class OvfInvalidVmName(OvfUnsupportedPackage):
     name: str
@@ -13678,10 +13678,10 @@ class OvfMappedOsId(OvfImport):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., ovfId: int, ovfDescription: str, targetDescription: str) -> None: ...
 
 class OvfMissingAttribute(OvfAttribute):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, elementName: str, attributeName: str) -> None: ...
 
 class OvfMissingElement(OvfElement):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, name: str) -> None: ...
 
 class OvfMissingElementNormalBoundary(OvfMissingElement):
     boundary: str
@@ -13703,10 +13703,10 @@ class OvfNetworkMapping(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, network: ManagedObjectReference) -> None: ...
 
 class OvfNetworkMappingNotSupported(OvfImport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OvfNoHostNic(OvfUnsupportedPackage):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int | None = ...) -> None: ...
 
 class OvfNoSpaceOnController(OvfUnsupportedElement):
     parent: str
@@ -13722,7 +13722,7 @@ class OvfOptionInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., option: str, description: LocalizableMessage) -> None: ...
 
 class OvfParseDescriptorParams(OvfManagerCommonParams):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., locale: str, deploymentOption: str, msgBundle: Sequence[KeyValue] = ..., importOption: Sequence[str] = ...) -> None: ...
 
 class OvfParseDescriptorResult(DynamicData):
     eula: tuple[str, ...]
@@ -13756,7 +13756,7 @@ class OvfPropertyExport(OvfExport):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., type: str, value: str) -> None: ...
 
 class OvfPropertyNetwork(OvfProperty):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, type: str, value: str) -> None: ...
 
 class OvfPropertyNetworkExport(OvfExport):
     network: str
@@ -13775,10 +13775,10 @@ class OvfPropertyQualifierIgnored(OvfProperty):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, type: str, value: str, qualifier: str) -> None: ...
 
 class OvfPropertyType(OvfProperty):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, type: str, value: str) -> None: ...
 
 class OvfPropertyValue(OvfProperty):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, type: str, value: str) -> None: ...
 
 class OvfResourceMap(DynamicData):
     source: str
@@ -13793,7 +13793,7 @@ class OvfStorageProfileMapping(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., diskId: str, storageProfileId: str) -> None: ...
 
 class OvfSystemFault(OvfFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class OvfToXmlUnsupportedElement(OvfSystemFault):
     name: str | None
@@ -13804,7 +13804,7 @@ class OvfUnableToExportDisk(OvfHardwareExport):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: VirtualDevice | None = ..., vmPath: str, diskName: str) -> None: ...
 
 class OvfUnexpectedElement(OvfElement):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, name: str) -> None: ...
 
 class OvfUnknownDevice(OvfSystemFault):
     device: VirtualDevice | None
@@ -13843,7 +13843,7 @@ class OvfUnsupportedDeviceBackingOption(OvfSystemFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., elementName: str | None = ..., instanceId: str | None = ..., deviceName: str, backingName: str | None = ...) -> None: ...
 
 class OvfUnsupportedDeviceExport(OvfHardwareExport):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: VirtualDevice | None = ..., vmPath: str) -> None: ...
 
 class OvfUnsupportedDiskProvisioning(OvfImport):
     diskProvisioning: str
@@ -13880,7 +13880,7 @@ class OvfUnsupportedType(OvfUnsupportedPackage):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int | None = ..., name: str, instanceId: str, deviceType: int) -> None: ...
 
 class OvfValidateHostParams(OvfManagerCommonParams):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., locale: str, deploymentOption: str, msgBundle: Sequence[KeyValue] = ..., importOption: Sequence[str] = ...) -> None: ...
 
 class OvfValidateHostResult(DynamicData):
     downloadSize: int | None
@@ -13892,7 +13892,7 @@ class OvfValidateHostResult(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., downloadSize: int | None = ..., flatDeploymentSize: int | None = ..., sparseDeploymentSize: int | None = ..., error: Sequence[LocalizedMethodFault] = ..., warning: Sequence[LocalizedMethodFault] = ..., supportedDiskProvisioning: Sequence[str] = ...) -> None: ...
 
 class OvfWrongElement(OvfElement):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., lineNumber: int, name: str) -> None: ...
 
 class OvfWrongNamespace(OvfInvalidPackage):
     namespaceName: str
@@ -13907,10 +13907,10 @@ class PMemDatastoreInfo(DatastoreInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, url: str, freeSpace: int, maxFileSize: int, maxVirtualDiskCapacity: int | None = ..., maxMemoryFileSize: int, timestamp: datetime | None = ..., containerId: str | None = ..., aliasOf: str | None = ..., supportedVDiskFormats: Sequence[str] = ..., logicalSectorSize: int | None = ..., physicalSectorSize: int | None = ..., pmem: HostPMemVolume) -> None: ...
 
 class ParaVirtualSCSIController(VirtualSCSIController):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., busNumber: int, device: Sequence[int] = ..., hotAddRemove: bool | None = ..., sharedBus: VirtualSCSISharing | str, scsiCtlrUnitNumber: int | None = ...) -> None: ...
 
 class ParaVirtualSCSIControllerOption(VirtualSCSIControllerOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., devices: IntOption, supportedDevice: Sequence[str] = ..., numSCSIDisks: IntOption, numSCSICdroms: IntOption, numSCSIPassthrough: IntOption, sharing: Sequence[VirtualSCSISharing | str] = ..., defaultSharedIndex: int, hotAddRemove: BoolOption, scsiCtlrUnitNumber: int) -> None: ...
 
 class PassiveNodeDeploymentSpec(NodeDeploymentSpec):
     failoverIpSettings: CustomizationIPSettings | None
@@ -13921,14 +13921,14 @@ class PassiveNodeNetworkSpec(NodeNetworkSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., ipSettings: CustomizationIPSettings, failoverIpSettings: CustomizationIPSettings | None = ...) -> None: ...
 
 class PasswordExpired(InvalidLogin):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class PasswordField(DynamicData):
     value: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., value: str) -> None: ...
 
 class PatchAlreadyInstalled(PatchNotApplicable):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., patchID: str) -> None: ...
 
 class PatchBinariesNotFound(VimFault):
     patchID: str
@@ -13940,10 +13940,10 @@ class PatchInstallFailed(PlatformConfigFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., text: str, rolledBack: bool) -> None: ...
 
 class PatchIntegrityError(PlatformConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., text: str) -> None: ...
 
 class PatchMetadataCorrupted(PatchMetadataInvalid):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., patchID: str, metaData: Sequence[str] = ...) -> None: ...
 
 class PatchMetadataInvalid(VimFault):
     patchID: str
@@ -13951,7 +13951,7 @@ class PatchMetadataInvalid(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., patchID: str, metaData: Sequence[str] = ...) -> None: ...
 
 class PatchMetadataNotFound(PatchMetadataInvalid):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., patchID: str, metaData: Sequence[str] = ...) -> None: ...
 
 class PatchMissingDependencies(PatchNotApplicable):
     prerequisitePatch: tuple[str, ...]
@@ -14084,7 +14084,7 @@ class PermissionProfile(ApplyProfile):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ..., key: str) -> None: ...
 
 class PermissionRemovedEvent(PermissionEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., entity: ManagedEntityEventArgument, principal: str, group: bool) -> None: ...
 
 class PermissionUpdatedEvent(PermissionEvent):
     role: RoleEventArgument
@@ -14094,7 +14094,7 @@ class PermissionUpdatedEvent(PermissionEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., entity: ManagedEntityEventArgument, principal: str, group: bool, role: RoleEventArgument, propagate: bool, prevRole: RoleEventArgument | None = ..., prevPropagate: bool | None = ...) -> None: ...
 
 class PhysCompatRDMNotSupported(RDMNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ...) -> None: ...
 
 class PhysicalNic(DynamicData):
     key: str | None
@@ -14358,10 +14358,10 @@ class ProfileApplyProfileProperty(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., propertyName: str, array: bool, profile: Sequence[ApplyProfile] = ...) -> None: ...
 
 class ProfileAssociatedEvent(ProfileEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., profile: ProfileEventArgument) -> None: ...
 
 class ProfileChangedEvent(ProfileEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., profile: ProfileEventArgument) -> None: ...
 
 class ProfileCompositeExpression(ProfileExpression):
     operator: str
@@ -14385,7 +14385,7 @@ class ProfileCreateSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str | None = ..., annotation: str | None = ..., enabled: bool | None = ...) -> None: ...
 
 class ProfileCreatedEvent(ProfileEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., profile: ProfileEventArgument) -> None: ...
 
 class ProfileDeferredPolicyOptionParameter(DynamicData):
     inputPath: ProfilePropertyPath
@@ -14402,7 +14402,7 @@ class ProfileDescriptionSection(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., description: ExtendedElementDescription, message: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ProfileDissociatedEvent(ProfileEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., profile: ProfileEventArgument) -> None: ...
 
 class ProfileEvent(Event):
     profile: ProfileEventArgument
@@ -14516,7 +14516,7 @@ class ProfileReferenceHostChangedEvent(ProfileEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., profile: ProfileEventArgument, referenceHost: ManagedObjectReference | None = ..., referenceHostName: str | None = ..., prevReferenceHostName: str | None = ...) -> None: ...
 
 class ProfileRemovedEvent(ProfileEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., profile: ProfileEventArgument) -> None: ...
 
 class ProfileSerializedCreateSpec(ProfileCreateSpec):
     profileConfigString: str
@@ -14586,7 +14586,7 @@ class RDMNotPreserved(MigrationFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str) -> None: ...
 
 class RDMNotSupported(DeviceNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ...) -> None: ...
 
 class RDMNotSupportedOnDatastore(VmConfigFault):
     device: str
@@ -14595,13 +14595,13 @@ class RDMNotSupportedOnDatastore(VmConfigFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, datastore: ManagedObjectReference, datastoreName: str) -> None: ...
 
 class RDMPointsToInaccessibleDisk(CannotAccessVmDisk):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, backing: str, connected: bool, fault: LocalizedMethodFault) -> None: ...
 
 class RawDiskNotSupported(DeviceNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ...) -> None: ...
 
 class ReadHostResourcePoolTreeFailed(HostConnectFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ReadOnlyDisksWithLegacyDestination(MigrationFault):
     roDiskCount: int
@@ -14613,7 +14613,7 @@ class RebootRequired(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., patch: str | None = ...) -> None: ...
 
 class RecordReplayDisabled(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class RecoveryEvent(DvsEvent):
     hostName: str
@@ -14633,16 +14633,16 @@ class Relation(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., constraint: str | None = ..., name: str, version: str | None = ...) -> None: ...
 
 class RemoteDeviceNotSupported(DeviceNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ...) -> None: ...
 
 class RemoteTSMEnabledEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class RemoveFailed(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ReplicationConfigFault(ReplicationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ReplicationConfigSpec(DynamicData):
     generation: int
@@ -14671,7 +14671,7 @@ class ReplicationDiskConfigFault(ReplicationConfigFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., reason: str | None = ..., vmRef: ManagedObjectReference | None = ..., key: int | None = ...) -> None: ...
 
 class ReplicationFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ReplicationGroupId(DynamicData):
     faultDomainId: FaultDomainId
@@ -14679,7 +14679,7 @@ class ReplicationGroupId(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., faultDomainId: FaultDomainId, deviceGroupId: DeviceGroupId) -> None: ...
 
 class ReplicationIncompatibleWithFT(ReplicationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ReplicationInfoDiskSettings(DynamicData):
     key: int
@@ -14692,7 +14692,7 @@ class ReplicationInvalidOptions(ReplicationFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., options: str, entity: ManagedObjectReference | None = ...) -> None: ...
 
 class ReplicationNotSupportedOnHost(ReplicationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ReplicationSpec(DynamicData):
     replicationGroupId: ReplicationGroupId
@@ -14724,7 +14724,7 @@ class ReplicationVmProgressInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., progress: int, bytesTransferred: int, bytesToTransfer: int, checksumTotalBytes: int | None = ..., checksumComparedBytes: int | None = ...) -> None: ...
 
 class RequestCanceled(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ResourceAllocationInfo(DynamicData):
     reservation: int | None
@@ -14768,7 +14768,7 @@ class ResourcePoolCreatedEvent(ResourcePoolEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., resourcePool: ResourcePoolEventArgument, parent: ResourcePoolEventArgument) -> None: ...
 
 class ResourcePoolDestroyedEvent(ResourcePoolEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., resourcePool: ResourcePoolEventArgument) -> None: ...
 
 class ResourcePoolEvent(Event):
     resourcePool: ResourcePoolEventArgument
@@ -14830,14 +14830,14 @@ class ResourcePoolSummary(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, config: ResourceConfigSpec, runtime: ResourcePoolRuntimeInfo, quickStats: ResourcePoolQuickStats | None = ..., configuredMemoryMB: int | None = ...) -> None: ...
 
 class ResourceViolatedEvent(ResourcePoolEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., resourcePool: ResourcePoolEventArgument) -> None: ...
 
 class RestrictedByAdministrator(RuntimeFault):
     details: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., details: str) -> None: ...
 
 class RestrictedVersion(SecurityError):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class RetrieveOptions(DynamicData):
     maxObjects: int | None
@@ -14867,7 +14867,7 @@ class RoleEventArgument(EventArgument):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., roleId: int, name: str) -> None: ...
 
 class RoleRemovedEvent(RoleEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., role: RoleEventArgument) -> None: ...
 
 class RoleUpdatedEvent(RoleEvent):
     privilegeList: tuple[str, ...]
@@ -14896,7 +14896,7 @@ class RunScriptAction(Action):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., script: str) -> None: ...
 
 class RuntimeFault(MethodFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SAMLTokenAuthentication(GuestAuthentication):
     token: str
@@ -14904,10 +14904,10 @@ class SAMLTokenAuthentication(GuestAuthentication):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., interactiveSession: bool, token: str, username: str | None = ...) -> None: ...
 
 class SDDCBase(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class SSLDisabledFault(HostConnectFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SSLVerifyFault(HostConnectFault):
     selfSigned: bool
@@ -14931,10 +14931,10 @@ class ScheduledHardwareUpgradeInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., upgradePolicy: str | None = ..., versionKey: str | None = ..., scheduledHardwareUpgradeStatus: str | None = ..., fault: LocalizedMethodFault | None = ...) -> None: ...
 
 class ScheduledTaskCompletedEvent(ScheduledTaskEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., scheduledTask: ScheduledTaskEventArgument, entity: ManagedEntityEventArgument) -> None: ...
 
 class ScheduledTaskCreatedEvent(ScheduledTaskEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., scheduledTask: ScheduledTaskEventArgument, entity: ManagedEntityEventArgument) -> None: ...
 
 class ScheduledTaskDescription(DynamicData):
     action: tuple[TypeDescription, ...]
@@ -14990,7 +14990,7 @@ class ScheduledTaskReconfiguredEvent(ScheduledTaskEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., scheduledTask: ScheduledTaskEventArgument, entity: ManagedEntityEventArgument, configChanges: ChangesInfoEventArgument | None = ...) -> None: ...
 
 class ScheduledTaskRemovedEvent(ScheduledTaskEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., scheduledTask: ScheduledTaskEventArgument, entity: ManagedEntityEventArgument) -> None: ...
 
 class ScheduledTaskSpec(DynamicData):
     name: str
@@ -15002,7 +15002,7 @@ class ScheduledTaskSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, description: str, enabled: bool, scheduler: TaskScheduler, action: Action, notification: str | None = ...) -> None: ...
 
 class ScheduledTaskStartedEvent(ScheduledTaskEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., scheduledTask: ScheduledTaskEventArgument, entity: ManagedEntityEventArgument) -> None: ...
 
 class ScsiLun(HostDevice):
     key: str | None
@@ -15107,14 +15107,14 @@ class SecondaryVmNotRegistered(VmFaultToleranceIssue):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., instanceUuid: str) -> None: ...
 
 class SecurityError(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SecurityProfile(ApplyProfile):
     permission: tuple[PermissionProfile, ...]
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ..., permission: Sequence[PermissionProfile] = ...) -> None: ...
 
 class SelectionSet(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class SelectionSpec(DynamicData):
     name: str | None
@@ -15128,14 +15128,14 @@ class SendEmailAction(Action):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., toList: str, ccList: str, subject: str, body: str) -> None: ...
 
 class SendSNMPAction(Action):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class ServerLicenseExpiredEvent(LicenseEvent):
     product: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., product: str) -> None: ...
 
 class ServerStartedSessionEvent(SessionEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class ServiceConsolePortGroupProfile(PortGroupProfile):
     ipConfig: IpAddressProfile
@@ -15210,7 +15210,7 @@ class ServiceLocator(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., instanceUuid: str, url: str, credential: ServiceLocatorCredential, sslThumbprint: str | None = ..., sslCertificate: str | None = ...) -> None: ...
 
 class ServiceLocatorCredential(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class ServiceLocatorNamePassword(ServiceLocatorCredential):
     username: str
@@ -15233,7 +15233,7 @@ class ServiceProfile(ApplyProfile):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ..., key: str) -> None: ...
 
 class SessionEvent(Event):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class SessionManagerGenericServiceTicket(DynamicData):
     id: str
@@ -15255,14 +15255,14 @@ class SessionManagerLocalTicket(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., userName: str, passwordFilePath: str) -> None: ...
 
 class SessionManagerServiceRequestSpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class SessionManagerVmomiServiceRequestSpec(SessionManagerServiceRequestSpec):
     method: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., method: str) -> None: ...
 
 class SessionNotFound(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SessionTerminatedEvent(SessionEvent):
     sessionId: str
@@ -15270,7 +15270,7 @@ class SessionTerminatedEvent(SessionEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., sessionId: str, terminatedUsername: str) -> None: ...
 
 class SharedBusControllerNotSupported(DeviceNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ...) -> None: ...
 
 class SharesInfo(DynamicData):
     shares: int
@@ -15295,38 +15295,38 @@ class SingleMac(MacAddress):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., negate: bool | None = ..., address: str) -> None: ...
 
 class SiteInfo(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class SnapshotCloneNotSupported(SnapshotCopyNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SnapshotCopyNotSupported(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SnapshotDisabled(SnapshotFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SnapshotFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SnapshotIncompatibleDeviceInVm(SnapshotFault):
     fault: LocalizedMethodFault
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., fault: LocalizedMethodFault) -> None: ...
 
 class SnapshotLocked(SnapshotFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SnapshotMoveFromNonHomeNotSupported(SnapshotCopyNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SnapshotMoveNotSupported(SnapshotCopyNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SnapshotMoveToNonHomeNotSupported(SnapshotCopyNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SnapshotNoChange(SnapshotFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SnapshotRevertIssue(MigrationFault):
     snapshotName: str | None
@@ -15375,7 +15375,7 @@ class SoftwarePackageCapability(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., liveInstallAllowed: bool | None = ..., liveRemoveAllowed: bool | None = ..., statelessReady: bool | None = ..., overlay: bool | None = ...) -> None: ...
 
 class SolutionUserRequired(SecurityError):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SourceNodeSpec(DynamicData):
     managementVc: ServiceLocator
@@ -15407,34 +15407,34 @@ class StorageDrsAutomationConfig(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., spaceLoadBalanceAutomationMode: str | None = ..., ioLoadBalanceAutomationMode: str | None = ..., ruleEnforcementAutomationMode: str | None = ..., policyEnforcementAutomationMode: str | None = ..., vmEvacuationAutomationMode: str | None = ...) -> None: ...
 
 class StorageDrsCannotMoveDiskInMultiWriterMode(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsCannotMoveFTVm(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsCannotMoveIndependentDisk(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsCannotMoveManuallyPlacedSwapFile(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsCannotMoveManuallyPlacedVm(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsCannotMoveSharedDisk(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsCannotMoveTemplate(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsCannotMoveVmInUserFolder(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsCannotMoveVmWithMountedCDROM(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsCannotMoveVmWithNoFilesInLayout(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsConfigInfo(DynamicData):
     podConfig: StorageDrsPodConfigInfo
@@ -15447,20 +15447,20 @@ class StorageDrsConfigSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., podConfigSpec: StorageDrsPodConfigSpec | None = ..., vmConfigSpec: Sequence[StorageDrsVmConfigSpec] = ...) -> None: ...
 
 class StorageDrsDatacentersCannotShareDatastore(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsDisabledOnVm(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsHbrDiskNotMovable(VimFault):
     nonMovableDiskIds: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., nonMovableDiskIds: str) -> None: ...
 
 class StorageDrsHmsMoveInProgress(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsHmsUnreachable(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsIoLoadBalanceConfig(DynamicData):
     reservablePercentThreshold: int | None
@@ -15471,7 +15471,7 @@ class StorageDrsIoLoadBalanceConfig(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., reservablePercentThreshold: int | None = ..., reservableIopsThreshold: int | None = ..., reservableThresholdMode: str | None = ..., ioLatencyThreshold: int | None = ..., ioLoadImbalanceThreshold: int | None = ...) -> None: ...
 
 class StorageDrsIolbDisabledInternally(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsOptionSpec(ArrayUpdateSpec):
     option: OptionValue | None
@@ -15514,7 +15514,7 @@ class StorageDrsPodSelectionSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., initialVmConfig: Sequence[VmPodConfigForPlacement] = ..., storagePod: ManagedObjectReference | None = ...) -> None: ...
 
 class StorageDrsRelocateDisabled(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsSpaceLoadBalanceConfig(DynamicData):
     spaceThresholdMode: str | None
@@ -15524,10 +15524,10 @@ class StorageDrsSpaceLoadBalanceConfig(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., spaceThresholdMode: str | None = ..., spaceUtilizationThreshold: int | None = ..., freeSpaceThresholdGB: int | None = ..., minSpaceUtilizationDifference: int | None = ...) -> None: ...
 
 class StorageDrsStaleHmsCollection(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsUnableToMoveFiles(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class StorageDrsVmConfigInfo(DynamicData):
     vm: ManagedObjectReference | None
@@ -15662,7 +15662,7 @@ class StorageResourceManagerStorageProfileStatistics(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., profileId: str, totalSpaceMB: int, usedSpaceMB: int) -> None: ...
 
 class StorageVMotionNotSupported(MigrationFeatureNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., atSourceHost: bool, failedHostName: str, failedHost: ManagedObjectReference) -> None: ...
 
 class StorageVmotionIncompatible(VirtualHardwareCompatibilityIssue):
     datastore: ManagedObjectReference | None
@@ -15700,22 +15700,22 @@ class SubnetInfoFolderInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, folder: ManagedObjectReference) -> None: ...
 
 class SuspendedRelocateNotSupported(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SwapDatastoreNotWritableOnHost(DatastoreNotWritableOnHost):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., datastore: ManagedObjectReference | None = ..., name: str | None = ..., host: ManagedObjectReference) -> None: ...
 
 class SwapDatastoreUnset(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SwapPlacementOverrideNotSupported(InvalidVmConfig):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., property: str | None = ...) -> None: ...
 
 class SwitchIpUnset(DvsFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SwitchNotInUpgradeMode(DvsFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class SystemError(RuntimeFault):
     reason: str
@@ -15829,7 +15829,7 @@ class TaskInfoFilterSpecFilterTaskResults(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., removeAll: bool | None = ..., descriptionIds: Sequence[str] = ..., filterIn: bool | None = ...) -> None: ...
 
 class TaskManagerTaskViewSpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class TaskManagerViewByStartId(TaskManagerTaskViewSpec):
     count: int
@@ -15837,7 +15837,7 @@ class TaskManagerViewByStartId(TaskManagerTaskViewSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., count: int, startId: str) -> None: ...
 
 class TaskReason(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class TaskReasonAlarm(TaskReason):
     alarmName: str
@@ -15852,7 +15852,7 @@ class TaskReasonSchedule(TaskReason):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, scheduledTask: ManagedObjectReference) -> None: ...
 
 class TaskReasonSystem(TaskReason):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class TaskReasonUser(TaskReason):
     userName: str
@@ -15864,22 +15864,22 @@ class TaskScheduler(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., activeTime: datetime | None = ..., expireTime: datetime | None = ...) -> None: ...
 
 class TaskTimeoutEvent(TaskEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., info: TaskInfo) -> None: ...
 
 class TeamingMatchEvent(DvsHealthStatusChangeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., switchUuid: str, healthResult: HostMemberHealthCheckResult | None = ...) -> None: ...
 
 class TeamingMisMatchEvent(DvsHealthStatusChangeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., switchUuid: str, healthResult: HostMemberHealthCheckResult | None = ...) -> None: ...
 
 class TemplateBeingUpgradedEvent(TemplateUpgradeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., legacyTemplate: str) -> None: ...
 
 class TemplateConfigFileInfo(VmConfigFileInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., path: str, friendlyName: str | None = ..., fileSize: int | None = ..., modification: datetime | None = ..., owner: str | None = ..., configVersion: int | None = ..., encryption: VmConfigFileEncryptionInfo | None = ...) -> None: ...
 
 class TemplateConfigFileQuery(VmConfigFileQuery):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., filter: VmConfigFileQueryFilter | None = ..., details: VmConfigFileQueryFlags | None = ...) -> None: ...
 
 class TemplateUpgradeEvent(Event):
     legacyTemplate: str
@@ -15890,7 +15890,7 @@ class TemplateUpgradeFailedEvent(TemplateUpgradeEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., legacyTemplate: str, reason: LocalizedMethodFault) -> None: ...
 
 class TemplateUpgradedEvent(TemplateUpgradeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., legacyTemplate: str) -> None: ...
 
 class TgwEventArgument(EntityEventArgument):
     tgw: ManagedObjectReference
@@ -15907,19 +15907,19 @@ class TicketedSessionAuthentication(GuestAuthentication):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., interactiveSession: bool, ticket: str) -> None: ...
 
 class TimedOutHostOperationEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class Timedout(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class TooManyConcurrentNativeClones(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class TooManyConsecutiveOverrides(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class TooManyDevices(InvalidVmConfig):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., property: str | None = ...) -> None: ...
 
 class TooManyDisksOnLegacyHost(MigrationFault):
     diskCount: int
@@ -15927,25 +15927,25 @@ class TooManyDisksOnLegacyHost(MigrationFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., diskCount: int, timeoutDanger: bool) -> None: ...
 
 class TooManyGuestLogons(GuestOperationsFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class TooManyHosts(HostConnectFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class TooManyNativeCloneLevels(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class TooManyNativeClonesOnFile(FileFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., file: str) -> None: ...
 
 class TooManySnapshotLevels(SnapshotFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ToolsAlreadyUpgraded(VmToolsUpgradeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ToolsAutoUpgradeNotSupported(VmToolsUpgradeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ToolsConfigInfo(DynamicData):
     toolsVersion: int | None
@@ -15969,22 +15969,22 @@ class ToolsConfigInfoToolsLastInstallInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., counter: int, fault: LocalizedMethodFault | None = ...) -> None: ...
 
 class ToolsImageCopyFailed(VmToolsUpgradeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ToolsImageNotAvailable(VmToolsUpgradeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ToolsImageSignatureCheckFailed(VmToolsUpgradeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ToolsInstallationInProgress(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ToolsUnavailable(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class ToolsUpgradeCancelled(VmToolsUpgradeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class TransitGatewayConfigInfo(DynamicData):
     ID: str
@@ -16017,17 +16017,17 @@ class UnSupportedDatastoreForVFlash(UnsupportedDatastore):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., datastore: ManagedObjectReference | None = ..., datastoreName: str, type: str) -> None: ...
 
 class UncommittedUndoableDisk(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class UnconfiguredPropertyValue(InvalidPropertyValue):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., id: str, category: str, label: str, type: str, value: str) -> None: ...
 
 class UncustomizableGuest(CustomizationFault):
     uncustomizableGuestOS: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., uncustomizableGuestOS: str) -> None: ...
 
 class UnexpectedCustomizationFault(CustomizationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class UnexpectedFault(RuntimeFault):
     faultName: str
@@ -16048,7 +16048,7 @@ class UnrecognizedHost(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., hostName: str) -> None: ...
 
 class UnsharedSwapVMotionNotSupported(MigrationFeatureNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., atSourceHost: bool, failedHostName: str, failedHost: ManagedObjectReference) -> None: ...
 
 class UnsupportedDatastore(VmConfigFault):
     datastore: ManagedObjectReference | None
@@ -16063,13 +16063,13 @@ class UnsupportedVimApiVersion(VimFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., version: str | None = ...) -> None: ...
 
 class UnsupportedVmxLocation(VmConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class UntrustedCertificate(IoFilterManagerSslTrust):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class UnusedVirtualDiskBlocksNotScrubbed(DeviceBackingNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ..., backing: str) -> None: ...
 
 class UpdateSet(DynamicData):
     version: str
@@ -16087,23 +16087,23 @@ class UpdateVirtualMachineFilesResultFailedVmFileInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., vmFile: str, fault: LocalizedMethodFault) -> None: ...
 
 class UpdatedAgentBeingRestartedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class UpgradeEvent(Event):
     message: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str) -> None: ...
 
 class UplinkPortMtuNotSupportEvent(DvsHealthStatusChangeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., switchUuid: str, healthResult: HostMemberHealthCheckResult | None = ...) -> None: ...
 
 class UplinkPortMtuSupportEvent(DvsHealthStatusChangeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., switchUuid: str, healthResult: HostMemberHealthCheckResult | None = ...) -> None: ...
 
 class UplinkPortVlanTrunkedEvent(DvsHealthStatusChangeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., switchUuid: str, healthResult: HostMemberHealthCheckResult | None = ...) -> None: ...
 
 class UplinkPortVlanUntrunkedEvent(DvsHealthStatusChangeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., switchUuid: str, healthResult: HostMemberHealthCheckResult | None = ...) -> None: ...
 
 class UsbScanCodeSpec(DynamicData):
     keyEvents: tuple[UsbScanCodeSpecKeyEvent, ...]
@@ -16197,7 +16197,7 @@ class UserUnassignedFromGroup(HostEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., userLogin: str, group: str) -> None: ...
 
 class UserUpgradeEvent(UpgradeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str) -> None: ...
 
 class VASAStorageArray(DynamicData):
     name: str
@@ -16248,7 +16248,7 @@ class VAppCloneSpecResourceMap(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., source: ManagedObjectReference, parent: ManagedObjectReference | None = ..., resourceSpec: ResourceConfigSpec | None = ..., location: ManagedObjectReference | None = ...) -> None: ...
 
 class VAppConfigFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VAppConfigInfo(VmConfigInfo):
     entityConfig: tuple[VAppEntityConfigInfo, ...]
@@ -16284,10 +16284,10 @@ class VAppIPAssignmentInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., supportedAllocationScheme: Sequence[str] = ..., ipAllocationPolicy: str | None = ..., supportedIpProtocol: Sequence[str] = ..., ipProtocol: str | None = ...) -> None: ...
 
 class VAppNotRunning(VmConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VAppOperationInProgress(RuntimeFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VAppOvfSectionInfo(DynamicData):
     key: int | None
@@ -16346,10 +16346,10 @@ class VAppPropertySpec(ArrayUpdateSpec):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., operation: ArrayUpdateOperation | str, removeKey: Any | None = ..., info: VAppPropertyInfo | None = ...) -> None: ...
 
 class VAppTaskInProgress(TaskInProgress):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., task: ManagedObjectReference) -> None: ...
 
 class VFlashCacheHotConfigNotSupported(VmConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VFlashModuleNotSupported(VmConfigFault):
     vmName: str
@@ -16379,16 +16379,16 @@ class VMFSDatastoreExtendedEvent(HostEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., datastore: DatastoreEventArgument) -> None: ...
 
 class VMINotSupported(DeviceNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ...) -> None: ...
 
 class VMOnConflictDVPort(CannotAccessNetwork):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, backing: str, connected: bool, network: ManagedObjectReference | None = ...) -> None: ...
 
 class VMOnVirtualIntranet(CannotAccessNetwork):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, backing: str, connected: bool, network: ManagedObjectReference | None = ...) -> None: ...
 
 class VMotionAcrossNetworkNotSupported(MigrationFeatureNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., atSourceHost: bool, failedHostName: str, failedHost: ManagedObjectReference) -> None: ...
 
 class VMotionInterfaceIssue(MigrationFault):
     atSourceHost: bool
@@ -16397,7 +16397,7 @@ class VMotionInterfaceIssue(MigrationFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., atSourceHost: bool, failedHost: str, failedHostEntity: ManagedObjectReference | None = ...) -> None: ...
 
 class VMotionLicenseExpiredEvent(LicenseEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class VMotionLinkCapacityLow(VMotionInterfaceIssue):
     network: str
@@ -16408,16 +16408,16 @@ class VMotionLinkDown(VMotionInterfaceIssue):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., atSourceHost: bool, failedHost: str, failedHostEntity: ManagedObjectReference | None = ..., network: str) -> None: ...
 
 class VMotionNotConfigured(VMotionInterfaceIssue):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., atSourceHost: bool, failedHost: str, failedHostEntity: ManagedObjectReference | None = ...) -> None: ...
 
 class VMotionNotLicensed(VMotionInterfaceIssue):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., atSourceHost: bool, failedHost: str, failedHostEntity: ManagedObjectReference | None = ...) -> None: ...
 
 class VMotionNotSupported(VMotionInterfaceIssue):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., atSourceHost: bool, failedHost: str, failedHostEntity: ManagedObjectReference | None = ...) -> None: ...
 
 class VMotionProtocolIncompatible(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VMwareDVSConfigInfo(DVSConfigInfo):
     vspanSession: tuple[VMwareVspanSession, ...]
@@ -16468,7 +16468,7 @@ class VMwareDVSHealthCheckCapability(DVSHealthCheckCapability):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., vlanMtuSupported: bool, teamingSupported: bool) -> None: ...
 
 class VMwareDVSHealthCheckConfig(DVSHealthCheckConfig):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enable: bool | None = ..., interval: int | None = ...) -> None: ...
 
 class VMwareDVSMtuHealthCheckResult(HostMemberUplinkHealthCheckResult):
     mtuMismatch: bool
@@ -16508,7 +16508,7 @@ class VMwareDVSPvlanMapEntry(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., primaryVlanId: int, secondaryVlanId: int, pvlanType: str) -> None: ...
 
 class VMwareDVSTeamingHealthCheckConfig(VMwareDVSHealthCheckConfig):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enable: bool | None = ..., interval: int | None = ...) -> None: ...
 
 class VMwareDVSTeamingHealthCheckResult(HostMemberHealthCheckResult):
     teamingStatus: str
@@ -16520,7 +16520,7 @@ class VMwareDVSVlanHealthCheckResult(HostMemberUplinkHealthCheckResult):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., summary: str | None = ..., uplinkPortKey: str, trunkedVlan: Sequence[NumericRange] = ..., untrunkedVlan: Sequence[NumericRange] = ...) -> None: ...
 
 class VMwareDVSVlanMtuHealthCheckConfig(VMwareDVSHealthCheckConfig):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enable: bool | None = ..., interval: int | None = ...) -> None: ...
 
 class VMwareDVSVspanCapability(DynamicData):
     mixedDestSupported: bool
@@ -16770,14 +16770,14 @@ class VcAgentUninstallFailedEvent(HostEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., reason: str | None = ...) -> None: ...
 
 class VcAgentUninstalledEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class VcAgentUpgradeFailedEvent(HostEvent):
     reason: str | None
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., reason: str | None = ...) -> None: ...
 
 class VcAgentUpgradedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class VchaClusterConfigInfo(DynamicData):
     failoverNodeInfo1: FailoverNodeInfo | None
@@ -16822,7 +16822,7 @@ class VchaNodeRuntimeInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., nodeState: str, nodeRole: str, nodeIp: str) -> None: ...
 
 class VimAccountPasswordChangedEvent(HostEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ...) -> None: ...
 
 class VimClusterVSANPreferredFaultDomainInfo(DynamicData):
     preferredFaultDomainName: str | None
@@ -16880,7 +16880,7 @@ class VimClusterVsanWitnessSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., host: ManagedObjectReference, preferredFaultDomainName: str, diskMapping: VsanHostDiskMapping | None = ...) -> None: ...
 
 class VimFault(MethodFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VimHostVSANStretchedClusterHostCapability(DynamicData):
     featureVersion: str
@@ -16954,10 +16954,10 @@ class VimVsanReconfigSpec(SDDCBase):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., vsanClusterConfig: VsanClusterConfigInfo | None = ..., dataEfficiencyConfig: VsanDataEfficiencyConfig | None = ..., diskMappingSpec: VimClusterVsanDiskMappingsConfigSpec | None = ..., faultDomainsSpec: VimClusterVsanFaultDomainsConfigSpec | None = ..., modify: bool, allowReducedRedundancy: bool | None = ..., iscsiSpec: VsanIscsiTargetServiceSpec | None = ...) -> None: ...
 
 class VirtualAHCIController(VirtualSATAController):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., busNumber: int, device: Sequence[int] = ...) -> None: ...
 
 class VirtualAHCIControllerOption(VirtualSATAControllerOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., devices: IntOption, supportedDevice: Sequence[str] = ..., numSATADisks: IntOption, numSATACdroms: IntOption) -> None: ...
 
 class VirtualAppImportSpec(ImportSpec):
     name: str
@@ -16980,28 +16980,28 @@ class VirtualAppSummary(ResourcePoolSummary):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, config: ResourceConfigSpec, runtime: ResourcePoolRuntimeInfo, quickStats: ResourcePoolQuickStats | None = ..., configuredMemoryMB: int | None = ..., product: VAppProductInfo | None = ..., vAppState: VirtualAppVAppState | str | None = ..., suspended: bool | None = ..., installBootRequired: bool | None = ..., instanceUuid: str | None = ...) -> None: ...
 
 class VirtualBusLogicController(VirtualSCSIController):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., busNumber: int, device: Sequence[int] = ..., hotAddRemove: bool | None = ..., sharedBus: VirtualSCSISharing | str, scsiCtlrUnitNumber: int | None = ...) -> None: ...
 
 class VirtualBusLogicControllerOption(VirtualSCSIControllerOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., devices: IntOption, supportedDevice: Sequence[str] = ..., numSCSIDisks: IntOption, numSCSICdroms: IntOption, numSCSIPassthrough: IntOption, sharing: Sequence[VirtualSCSISharing | str] = ..., defaultSharedIndex: int, hotAddRemove: BoolOption, scsiCtlrUnitNumber: int) -> None: ...
 
 class VirtualCdrom(VirtualDevice):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualCdromAtapiBackingInfo(VirtualDeviceDeviceBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ...) -> None: ...
 
 class VirtualCdromAtapiBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualCdromIsoBackingInfo(VirtualDeviceFileBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., fileName: str, datastore: ManagedObjectReference | None = ..., backingObjectId: str | None = ...) -> None: ...
 
 class VirtualCdromIsoBackingOption(VirtualDeviceFileBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, fileNameExtensions: ChoiceOption | None = ...) -> None: ...
 
 class VirtualCdromOption(VirtualDeviceOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualCdromPassthroughBackingInfo(VirtualDeviceDeviceBackingInfo):
     exclusive: bool
@@ -17012,10 +17012,10 @@ class VirtualCdromPassthroughBackingOption(VirtualDeviceDeviceBackingOption):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption, exclusive: BoolOption) -> None: ...
 
 class VirtualCdromRemoteAtapiBackingInfo(VirtualDeviceRemoteDeviceBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ...) -> None: ...
 
 class VirtualCdromRemoteAtapiBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualCdromRemotePassthroughBackingInfo(VirtualDeviceRemoteDeviceBackingInfo):
     exclusive: bool
@@ -17048,14 +17048,14 @@ class VirtualDevice(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualDeviceBackingInfo(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualDeviceBackingOption(DynamicData):
     type: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str) -> None: ...
 
 class VirtualDeviceBusSlotInfo(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualDeviceBusSlotOption(DynamicData):
     type: str
@@ -17137,7 +17137,7 @@ class VirtualDevicePipeBackingInfo(VirtualDeviceBackingInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., pipeName: str) -> None: ...
 
 class VirtualDevicePipeBackingOption(VirtualDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str) -> None: ...
 
 class VirtualDeviceRemoteDeviceBackingInfo(VirtualDeviceBackingInfo):
     deviceName: str
@@ -17180,7 +17180,7 @@ class VirtualDiskAntiAffinityRuleSpec(ClusterRuleInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int | None = ..., status: ManagedEntityStatus | str | None = ..., enabled: bool | None = ..., name: str | None = ..., mandatory: bool | None = ..., userCreated: bool | None = ..., inCompliance: bool | None = ..., ruleUuid: str | None = ..., diskId: Sequence[int] = ...) -> None: ...
 
 class VirtualDiskBlocksNotFullyProvisioned(DeviceBackingNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ..., backing: str) -> None: ...
 
 class VirtualDiskConfigSpec(VirtualDeviceConfigSpec):
     diskMoveType: str | None
@@ -17280,7 +17280,7 @@ class VirtualDiskPartitionedRawDiskVer2BackingInfo(VirtualDiskRawDiskVer2Backing
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ..., descriptorFileName: str, uuid: str | None = ..., changeId: str | None = ..., sharing: str | None = ..., partition: Sequence[int] = ...) -> None: ...
 
 class VirtualDiskPartitionedRawDiskVer2BackingOption(VirtualDiskRawDiskVer2BackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption, descriptorFileNameExtensions: ChoiceOption, uuid: bool) -> None: ...
 
 class VirtualDiskRawDiskMappingVer1BackingInfo(VirtualDeviceFileBackingInfo):
     lunUuid: str | None
@@ -17396,22 +17396,22 @@ class VirtualDiskVFlashCacheConfigInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., vFlashModule: str | None = ..., reservationInMB: int | None = ..., cacheConsistencyType: str | None = ..., cacheMode: str | None = ..., blockSizeInKB: int | None = ...) -> None: ...
 
 class VirtualE1000(VirtualEthernetCard):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., addressType: str | None = ..., macAddress: str | None = ..., wakeOnLanEnabled: bool | None = ..., resourceAllocation: VirtualEthernetCardResourceAllocation | None = ..., externalId: str | None = ..., uptCompatibilityEnabled: bool | None = ..., subnetId: str | None = ...) -> None: ...
 
 class VirtualE1000Option(VirtualEthernetCardOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., supportedOUI: ChoiceOption, macType: ChoiceOption, wakeOnLanEnabled: BoolOption, vmDirectPathGen2Supported: bool | None = ..., uptCompatibilityEnabled: BoolOption | None = ...) -> None: ...
 
 class VirtualE1000e(VirtualEthernetCard):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., addressType: str | None = ..., macAddress: str | None = ..., wakeOnLanEnabled: bool | None = ..., resourceAllocation: VirtualEthernetCardResourceAllocation | None = ..., externalId: str | None = ..., uptCompatibilityEnabled: bool | None = ..., subnetId: str | None = ...) -> None: ...
 
 class VirtualE1000eOption(VirtualEthernetCardOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., supportedOUI: ChoiceOption, macType: ChoiceOption, wakeOnLanEnabled: BoolOption, vmDirectPathGen2Supported: bool | None = ..., uptCompatibilityEnabled: BoolOption | None = ...) -> None: ...
 
 class VirtualEnsoniq1371(VirtualSoundCard):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualEnsoniq1371Option(VirtualSoundCardOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualEthernetCard(VirtualDevice):
     addressType: str | None
@@ -17424,17 +17424,17 @@ class VirtualEthernetCard(VirtualDevice):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., addressType: str | None = ..., macAddress: str | None = ..., wakeOnLanEnabled: bool | None = ..., resourceAllocation: VirtualEthernetCardResourceAllocation | None = ..., externalId: str | None = ..., uptCompatibilityEnabled: bool | None = ..., subnetId: str | None = ...) -> None: ...
 
 class VirtualEthernetCardDVPortBackingOption(VirtualDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str) -> None: ...
 
 class VirtualEthernetCardDistributedVirtualPortBackingInfo(VirtualDeviceBackingInfo):
     port: DistributedVirtualSwitchPortConnection
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., port: DistributedVirtualSwitchPortConnection) -> None: ...
 
 class VirtualEthernetCardLegacyNetworkBackingInfo(VirtualDeviceDeviceBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ...) -> None: ...
 
 class VirtualEthernetCardLegacyNetworkBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualEthernetCardNetworkBackingInfo(VirtualDeviceDeviceBackingInfo):
     network: ManagedObjectReference | None
@@ -17442,10 +17442,10 @@ class VirtualEthernetCardNetworkBackingInfo(VirtualDeviceDeviceBackingInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ..., network: ManagedObjectReference | None = ..., inPassthroughMode: bool | None = ...) -> None: ...
 
 class VirtualEthernetCardNetworkBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualEthernetCardNotSupported(DeviceNotSupported):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str, reason: str | None = ...) -> None: ...
 
 class VirtualEthernetCardOpaqueNetworkBackingInfo(VirtualDeviceBackingInfo):
     opaqueNetworkId: str
@@ -17453,7 +17453,7 @@ class VirtualEthernetCardOpaqueNetworkBackingInfo(VirtualDeviceBackingInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., opaqueNetworkId: str, opaqueNetworkType: str) -> None: ...
 
 class VirtualEthernetCardOpaqueNetworkBackingOption(VirtualDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str) -> None: ...
 
 class VirtualEthernetCardOption(VirtualDeviceOption):
     supportedOUI: ChoiceOption
@@ -17470,28 +17470,28 @@ class VirtualEthernetCardResourceAllocation(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., reservation: int | None = ..., share: SharesInfo, limit: int | None = ...) -> None: ...
 
 class VirtualFloppy(VirtualDevice):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualFloppyDeviceBackingInfo(VirtualDeviceDeviceBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ...) -> None: ...
 
 class VirtualFloppyDeviceBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualFloppyImageBackingInfo(VirtualDeviceFileBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., fileName: str, datastore: ManagedObjectReference | None = ..., backingObjectId: str | None = ...) -> None: ...
 
 class VirtualFloppyImageBackingOption(VirtualDeviceFileBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, fileNameExtensions: ChoiceOption | None = ...) -> None: ...
 
 class VirtualFloppyOption(VirtualDeviceOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualFloppyRemoteDeviceBackingInfo(VirtualDeviceRemoteDeviceBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ...) -> None: ...
 
 class VirtualFloppyRemoteDeviceBackingOption(VirtualDeviceRemoteDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualHardware(DynamicData):
     numCPU: int
@@ -17506,7 +17506,7 @@ class VirtualHardware(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., numCPU: int, numCoresPerSocket: int | None = ..., autoCoresPerSocket: bool | None = ..., memoryMB: int, virtualICH7MPresent: bool | None = ..., virtualSMCPresent: bool | None = ..., device: Sequence[VirtualDevice] = ..., motherboardLayout: str | None = ..., simultaneousThreads: int | None = ...) -> None: ...
 
 class VirtualHardwareCompatibilityIssue(VmConfigFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VirtualHardwareOption(DynamicData):
     hwVersion: int
@@ -17545,13 +17545,13 @@ class VirtualHardwareVersionNotSupported(VirtualHardwareCompatibilityIssue):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., hostName: str, host: ManagedObjectReference) -> None: ...
 
 class VirtualHdAudioCard(VirtualSoundCard):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualHdAudioCardOption(VirtualSoundCardOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualIDEController(VirtualController):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., busNumber: int, device: Sequence[int] = ...) -> None: ...
 
 class VirtualIDEControllerOption(VirtualControllerOption):
     numIDEDisks: IntOption
@@ -17559,29 +17559,29 @@ class VirtualIDEControllerOption(VirtualControllerOption):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., devices: IntOption, supportedDevice: Sequence[str] = ..., numIDEDisks: IntOption, numIDECdroms: IntOption) -> None: ...
 
 class VirtualKeyboard(VirtualDevice):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualKeyboardOption(VirtualDeviceOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualLsiLogicController(VirtualSCSIController):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., busNumber: int, device: Sequence[int] = ..., hotAddRemove: bool | None = ..., sharedBus: VirtualSCSISharing | str, scsiCtlrUnitNumber: int | None = ...) -> None: ...
 
 class VirtualLsiLogicControllerOption(VirtualSCSIControllerOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., devices: IntOption, supportedDevice: Sequence[str] = ..., numSCSIDisks: IntOption, numSCSICdroms: IntOption, numSCSIPassthrough: IntOption, sharing: Sequence[VirtualSCSISharing | str] = ..., defaultSharedIndex: int, hotAddRemove: BoolOption, scsiCtlrUnitNumber: int) -> None: ...
 
 class VirtualLsiLogicSASController(VirtualSCSIController):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., busNumber: int, device: Sequence[int] = ..., hotAddRemove: bool | None = ..., sharedBus: VirtualSCSISharing | str, scsiCtlrUnitNumber: int | None = ...) -> None: ...
 
 class VirtualLsiLogicSASControllerOption(VirtualSCSIControllerOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., devices: IntOption, supportedDevice: Sequence[str] = ..., numSCSIDisks: IntOption, numSCSICdroms: IntOption, numSCSIPassthrough: IntOption, sharing: Sequence[VirtualSCSISharing | str] = ..., defaultSharedIndex: int, hotAddRemove: BoolOption, scsiCtlrUnitNumber: int) -> None: ...
 
 class VirtualMachineAffinityInfo(DynamicData):
     affinitySet: tuple[int, ...]
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., affinitySet: Sequence[int] = ...) -> None: ...
 
 class VirtualMachineBaseIndependentFilterSpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualMachineBootOptions(DynamicData):
     bootDelay: int | None
@@ -17594,10 +17594,10 @@ class VirtualMachineBootOptions(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., bootDelay: int | None = ..., enterBIOSSetup: bool | None = ..., efiSecureBootEnabled: bool | None = ..., bootRetryEnabled: bool | None = ..., bootRetryDelay: int | None = ..., bootOrder: Sequence[VirtualMachineBootOptionsBootableDevice] = ..., networkBootProtocol: str | None = ...) -> None: ...
 
 class VirtualMachineBootOptionsBootableCdromDevice(VirtualMachineBootOptionsBootableDevice):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualMachineBootOptionsBootableDevice(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualMachineBootOptionsBootableDiskDevice(VirtualMachineBootOptionsBootableDevice):
     deviceKey: int
@@ -17608,7 +17608,7 @@ class VirtualMachineBootOptionsBootableEthernetDevice(VirtualMachineBootOptionsB
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceKey: int) -> None: ...
 
 class VirtualMachineBootOptionsBootableFloppyDevice(VirtualMachineBootOptionsBootableDevice):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualMachineCapability(DynamicData):
     snapshotOperationsSupported: bool
@@ -17969,7 +17969,7 @@ class VirtualMachineDefaultPowerOpInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., powerOffType: str | None = ..., suspendType: str | None = ..., resetType: str | None = ..., defaultPowerOffType: str | None = ..., defaultSuspendType: str | None = ..., defaultResetType: str | None = ..., standbyAction: str | None = ...) -> None: ...
 
 class VirtualMachineDefaultProfileSpec(VirtualMachineProfileSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualMachineDefinedProfileSpec(VirtualMachineProfileSpec):
     profileId: str
@@ -17984,7 +17984,7 @@ class VirtualMachineDeviceRuntimeInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., runtimeState: VirtualMachineDeviceRuntimeInfoDeviceRuntimeState, key: int) -> None: ...
 
 class VirtualMachineDeviceRuntimeInfoDeviceRuntimeState(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState(VirtualMachineDeviceRuntimeInfoDeviceRuntimeState):
     vmDirectPathGen2Active: bool | None
@@ -18027,10 +18027,10 @@ class VirtualMachineDynamicPassthroughInfo(VirtualMachineTargetInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, configurationTag: Sequence[str] = ..., vendorName: str, deviceName: str, customLabel: str | None = ..., vendorId: int, deviceId: int) -> None: ...
 
 class VirtualMachineEmptyIndependentFilterSpec(VirtualMachineBaseIndependentFilterSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualMachineEmptyProfileSpec(VirtualMachineProfileSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualMachineFeatureRequirement(DynamicData):
     key: str
@@ -18119,7 +18119,7 @@ class VirtualMachineFlagInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., disableAcceleration: bool | None = ..., enableLogging: bool | None = ..., useToe: bool | None = ..., runWithDebugInfo: bool | None = ..., monitorType: str | None = ..., htSharing: str | None = ..., snapshotDisabled: bool | None = ..., snapshotLocked: bool | None = ..., diskUuidEnabled: bool | None = ..., virtualMmuUsage: str | None = ..., virtualExecUsage: str | None = ..., snapshotPowerOffBehavior: str | None = ..., recordReplayEnabled: bool | None = ..., faultToleranceType: str | None = ..., cbrcCacheEnabled: bool | None = ..., vvtdEnabled: bool | None = ..., vbsEnabled: bool | None = ...) -> None: ...
 
 class VirtualMachineFloppyInfo(VirtualMachineTargetInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, configurationTag: Sequence[str] = ...) -> None: ...
 
 class VirtualMachineForkConfigInfo(DynamicData):
     parentEnabled: bool | None
@@ -18228,7 +18228,7 @@ class VirtualMachineMetadataManagerVmMetadataResult(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., vmMetadata: VirtualMachineMetadataManagerVmMetadata, error: LocalizedMethodFault | None = ...) -> None: ...
 
 class VirtualMachineMksConnection(VirtualMachineConnection):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., label: str, client: str, userName: str) -> None: ...
 
 class VirtualMachineMksTicket(DynamicData):
     ticket: str
@@ -18251,7 +18251,7 @@ class VirtualMachineNetworkShaperInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool | None = ..., peakBps: int | None = ..., averageBps: int | None = ..., burstSize: int | None = ...) -> None: ...
 
 class VirtualMachineParallelInfo(VirtualMachineTargetInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, configurationTag: Sequence[str] = ...) -> None: ...
 
 class VirtualMachinePciPassthroughInfo(VirtualMachineTargetInfo):
     pciDevice: HostPciDevice
@@ -18282,7 +18282,7 @@ class VirtualMachineProfileRawData(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., extensionKey: str, objectData: str | None = ...) -> None: ...
 
 class VirtualMachineProfileSpec(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualMachinePropertyRelation(DynamicData):
     key: DynamicProperty
@@ -18416,7 +18416,7 @@ class VirtualMachineScsiPassthroughInfo(VirtualMachineTargetInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, configurationTag: Sequence[str] = ..., scsiClass: str, vendor: str, physicalUnitNumber: int) -> None: ...
 
 class VirtualMachineSerialInfo(VirtualMachineTargetInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, configurationTag: Sequence[str] = ...) -> None: ...
 
 class VirtualMachineSgxInfo(DynamicData):
     epcSize: int
@@ -18452,7 +18452,7 @@ class VirtualMachineSnapshotTree(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., snapshot: ManagedObjectReference, vm: ManagedObjectReference, name: str, description: str, id: int, createTime: datetime, state: VirtualMachinePowerState | str, quiesced: bool, backupManifest: str | None = ..., childSnapshotList: Sequence[VirtualMachineSnapshotTree] = ..., replaySupported: bool | None = ...) -> None: ...
 
 class VirtualMachineSoundInfo(VirtualMachineTargetInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., name: str, configurationTag: Sequence[str] = ...) -> None: ...
 
 class VirtualMachineSriovDevicePoolInfo(DynamicData):
     key: str
@@ -18564,7 +18564,7 @@ class VirtualMachineVMCIDeviceOptionFilterSpecOption(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., action: ChoiceOption, protocol: ChoiceOption, direction: ChoiceOption, lowerDstPortBoundary: LongOption, upperDstPortBoundary: LongOption) -> None: ...
 
 class VirtualMachineVMIROM(VirtualDevice):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualMachineVMotionStunTimeInfo(VirtualMachineTargetInfo):
     migrationBW: int
@@ -18678,7 +18678,7 @@ class VirtualNVDIMMBackingInfo(VirtualDeviceFileBackingInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., fileName: str, datastore: ManagedObjectReference | None = ..., backingObjectId: str | None = ..., parent: VirtualNVDIMMBackingInfo | None = ..., changeId: str | None = ...) -> None: ...
 
 class VirtualNVDIMMController(VirtualController):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., busNumber: int, device: Sequence[int] = ...) -> None: ...
 
 class VirtualNVDIMMControllerOption(VirtualControllerOption):
     numNVDIMMControllers: IntOption
@@ -18708,7 +18708,7 @@ class VirtualNicManagerNetConfig(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., nicType: str, multiSelectAllowed: bool, candidateVnic: Sequence[HostVirtualNic] = ..., selectedVnic: Sequence[HostVirtualNic] = ...) -> None: ...
 
 class VirtualPCIController(VirtualController):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., busNumber: int, device: Sequence[int] = ...) -> None: ...
 
 class VirtualPCIControllerOption(VirtualControllerOption):
     numSCSIControllers: IntOption
@@ -18727,7 +18727,7 @@ class VirtualPCIControllerOption(VirtualControllerOption):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., devices: IntOption, supportedDevice: Sequence[str] = ..., numSCSIControllers: IntOption, numEthernetCards: IntOption, numVideoCards: IntOption, numSoundCards: IntOption, numVmiRoms: IntOption, numVmciDevices: IntOption, numPCIPassthroughDevices: IntOption, numSasSCSIControllers: IntOption, numVmxnet3EthernetCards: IntOption, numParaVirtualSCSIControllers: IntOption, numSATAControllers: IntOption, numNVMEControllers: IntOption | None = ..., numVmxnet3VrdmaEthernetCards: IntOption | None = ...) -> None: ...
 
 class VirtualPCIPassthrough(VirtualDevice):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualPCIPassthroughAllowedDevice(DynamicData):
     vendorId: int
@@ -18745,7 +18745,7 @@ class VirtualPCIPassthroughDeviceBackingInfo(VirtualDeviceDeviceBackingInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ..., id: str, deviceId: str, systemId: str, vendorId: int) -> None: ...
 
 class VirtualPCIPassthroughDeviceBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualPCIPassthroughDvxBackingInfo(VirtualDeviceBackingInfo):
     deviceClass: str | None
@@ -18753,7 +18753,7 @@ class VirtualPCIPassthroughDvxBackingInfo(VirtualDeviceBackingInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceClass: str | None = ..., configParams: Sequence[OptionValue] = ...) -> None: ...
 
 class VirtualPCIPassthroughDvxBackingOption(VirtualDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str) -> None: ...
 
 class VirtualPCIPassthroughDynamicBackingInfo(VirtualDeviceDeviceBackingInfo):
     allowedDevice: tuple[VirtualPCIPassthroughAllowedDevice, ...]
@@ -18762,16 +18762,16 @@ class VirtualPCIPassthroughDynamicBackingInfo(VirtualDeviceDeviceBackingInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ..., allowedDevice: Sequence[VirtualPCIPassthroughAllowedDevice] = ..., customLabel: str | None = ..., assignedId: str | None = ...) -> None: ...
 
 class VirtualPCIPassthroughDynamicBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualPCIPassthroughOption(VirtualDeviceOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualPCIPassthroughPluginBackingInfo(VirtualDeviceBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualPCIPassthroughPluginBackingOption(VirtualDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str) -> None: ...
 
 class VirtualPCIPassthroughVmiopBackingInfo(VirtualPCIPassthroughPluginBackingInfo):
     vgpu: str | None
@@ -18786,14 +18786,14 @@ class VirtualPCIPassthroughVmiopBackingOption(VirtualPCIPassthroughPluginBacking
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, vgpu: StringOption, maxInstances: int) -> None: ...
 
 class VirtualPCNet32(VirtualEthernetCard):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., addressType: str | None = ..., macAddress: str | None = ..., wakeOnLanEnabled: bool | None = ..., resourceAllocation: VirtualEthernetCardResourceAllocation | None = ..., externalId: str | None = ..., uptCompatibilityEnabled: bool | None = ..., subnetId: str | None = ...) -> None: ...
 
 class VirtualPCNet32Option(VirtualEthernetCardOption):
     supportsMorphing: bool
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., supportedOUI: ChoiceOption, macType: ChoiceOption, wakeOnLanEnabled: BoolOption, vmDirectPathGen2Supported: bool | None = ..., uptCompatibilityEnabled: BoolOption | None = ..., supportsMorphing: bool) -> None: ...
 
 class VirtualPS2Controller(VirtualController):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., busNumber: int, device: Sequence[int] = ...) -> None: ...
 
 class VirtualPS2ControllerOption(VirtualControllerOption):
     numKeyboards: IntOption
@@ -18801,25 +18801,25 @@ class VirtualPS2ControllerOption(VirtualControllerOption):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., devices: IntOption, supportedDevice: Sequence[str] = ..., numKeyboards: IntOption, numPointingDevices: IntOption) -> None: ...
 
 class VirtualParallelPort(VirtualDevice):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualParallelPortDeviceBackingInfo(VirtualDeviceDeviceBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ...) -> None: ...
 
 class VirtualParallelPortDeviceBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualParallelPortFileBackingInfo(VirtualDeviceFileBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., fileName: str, datastore: ManagedObjectReference | None = ..., backingObjectId: str | None = ...) -> None: ...
 
 class VirtualParallelPortFileBackingOption(VirtualDeviceFileBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, fileNameExtensions: ChoiceOption | None = ...) -> None: ...
 
 class VirtualParallelPortOption(VirtualDeviceOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualPointingDevice(VirtualDevice):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualPointingDeviceBackingOption(VirtualDeviceDeviceBackingOption):
     hostPointingDevice: ChoiceOption
@@ -18830,13 +18830,13 @@ class VirtualPointingDeviceDeviceBackingInfo(VirtualDeviceDeviceBackingInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ..., hostPointingDevice: str) -> None: ...
 
 class VirtualPointingDeviceOption(VirtualDeviceOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualPrecisionClock(VirtualDevice):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualPrecisionClockOption(VirtualDeviceOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualPrecisionClockSystemClockBackingInfo(VirtualDeviceBackingInfo):
     protocol: str | None
@@ -18847,7 +18847,7 @@ class VirtualPrecisionClockSystemClockBackingOption(VirtualDeviceBackingOption):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, protocol: ChoiceOption) -> None: ...
 
 class VirtualSATAController(VirtualController):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., busNumber: int, device: Sequence[int] = ...) -> None: ...
 
 class VirtualSATAControllerOption(VirtualControllerOption):
     numSATADisks: IntOption
@@ -18871,19 +18871,19 @@ class VirtualSCSIControllerOption(VirtualControllerOption):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., devices: IntOption, supportedDevice: Sequence[str] = ..., numSCSIDisks: IntOption, numSCSICdroms: IntOption, numSCSIPassthrough: IntOption, sharing: Sequence[VirtualSCSISharing | str] = ..., defaultSharedIndex: int, hotAddRemove: BoolOption, scsiCtlrUnitNumber: int) -> None: ...
 
 class VirtualSCSIPassthrough(VirtualDevice):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualSCSIPassthroughDeviceBackingInfo(VirtualDeviceDeviceBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ...) -> None: ...
 
 class VirtualSCSIPassthroughDeviceBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualSCSIPassthroughOption(VirtualDeviceOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualSIOController(VirtualController):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., busNumber: int, device: Sequence[int] = ...) -> None: ...
 
 class VirtualSIOControllerOption(VirtualControllerOption):
     numFloppyDrives: IntOption
@@ -18896,16 +18896,16 @@ class VirtualSerialPort(VirtualDevice):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., yieldOnPoll: bool) -> None: ...
 
 class VirtualSerialPortDeviceBackingInfo(VirtualDeviceDeviceBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ...) -> None: ...
 
 class VirtualSerialPortDeviceBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualSerialPortFileBackingInfo(VirtualDeviceFileBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., fileName: str, datastore: ManagedObjectReference | None = ..., backingObjectId: str | None = ...) -> None: ...
 
 class VirtualSerialPortFileBackingOption(VirtualDeviceFileBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, fileNameExtensions: ChoiceOption | None = ...) -> None: ...
 
 class VirtualSerialPortOption(VirtualDeviceOption):
     yieldOnPoll: BoolOption
@@ -18922,34 +18922,34 @@ class VirtualSerialPortPipeBackingOption(VirtualDevicePipeBackingOption):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, endpoint: ChoiceOption, noRxLoss: BoolOption) -> None: ...
 
 class VirtualSerialPortThinPrintBackingInfo(VirtualDeviceBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VirtualSerialPortThinPrintBackingOption(VirtualDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str) -> None: ...
 
 class VirtualSerialPortURIBackingInfo(VirtualDeviceURIBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., serviceURI: str, direction: str, proxyURI: str | None = ...) -> None: ...
 
 class VirtualSerialPortURIBackingOption(VirtualDeviceURIBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, directions: ChoiceOption) -> None: ...
 
 class VirtualSoundBlaster16(VirtualSoundCard):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualSoundBlaster16Option(VirtualSoundCardOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualSoundCard(VirtualDevice):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ...) -> None: ...
 
 class VirtualSoundCardDeviceBackingInfo(VirtualDeviceDeviceBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ...) -> None: ...
 
 class VirtualSoundCardDeviceBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualSoundCardOption(VirtualDeviceOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualSriovEthernetCard(VirtualEthernetCard):
     allowGuestOSMtuChange: bool | None
@@ -18958,7 +18958,7 @@ class VirtualSriovEthernetCard(VirtualEthernetCard):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., addressType: str | None = ..., macAddress: str | None = ..., wakeOnLanEnabled: bool | None = ..., resourceAllocation: VirtualEthernetCardResourceAllocation | None = ..., externalId: str | None = ..., uptCompatibilityEnabled: bool | None = ..., subnetId: str | None = ..., allowGuestOSMtuChange: bool | None = ..., sriovBacking: VirtualSriovEthernetCardSriovBackingInfo | None = ..., dvxBackingInfo: VirtualPCIPassthroughDvxBackingInfo | None = ...) -> None: ...
 
 class VirtualSriovEthernetCardOption(VirtualEthernetCardOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., supportedOUI: ChoiceOption, macType: ChoiceOption, wakeOnLanEnabled: BoolOption, vmDirectPathGen2Supported: bool | None = ..., uptCompatibilityEnabled: BoolOption | None = ...) -> None: ...
 
 class VirtualSriovEthernetCardSriovBackingInfo(VirtualDeviceBackingInfo):
     physicalFunctionBacking: VirtualPCIPassthroughDeviceBackingInfo | None
@@ -18967,7 +18967,7 @@ class VirtualSriovEthernetCardSriovBackingInfo(VirtualDeviceBackingInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., physicalFunctionBacking: VirtualPCIPassthroughDeviceBackingInfo | None = ..., virtualFunctionBacking: VirtualPCIPassthroughDeviceBackingInfo | None = ..., virtualFunctionIndex: int | None = ...) -> None: ...
 
 class VirtualSriovEthernetCardSriovBackingOption(VirtualDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str) -> None: ...
 
 class VirtualSwitchProfile(ApplyProfile):
     key: str
@@ -18978,7 +18978,7 @@ class VirtualSwitchProfile(ApplyProfile):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ..., key: str, name: str, link: LinkProfile, numPorts: NumPortsProfile, networkPolicy: NetworkPolicyProfile) -> None: ...
 
 class VirtualSwitchSelectionProfile(ApplyProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ...) -> None: ...
 
 class VirtualTPM(VirtualDevice):
     endorsementKeyCertificateSigningRequest: tuple[bytes, ...]
@@ -19013,27 +19013,27 @@ class VirtualUSBControllerPciBusSlotInfo(VirtualDevicePciBusSlotInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., pciSlotNumber: int, ehciPciSlotNumber: int | None = ...) -> None: ...
 
 class VirtualUSBOption(VirtualDeviceOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualUSBRemoteClientBackingInfo(VirtualDeviceRemoteDeviceBackingInfo):
     hostname: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ..., hostname: str) -> None: ...
 
 class VirtualUSBRemoteClientBackingOption(VirtualDeviceRemoteDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualUSBRemoteHostBackingInfo(VirtualDeviceDeviceBackingInfo):
     hostname: str
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ..., hostname: str) -> None: ...
 
 class VirtualUSBRemoteHostBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualUSBUSBBackingInfo(VirtualDeviceDeviceBackingInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., deviceName: str, useAutoDetect: bool | None = ...) -> None: ...
 
 class VirtualUSBUSBBackingOption(VirtualDeviceDeviceBackingOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, autoDetectAvailable: BoolOption) -> None: ...
 
 class VirtualUSBXHCIController(VirtualController):
     autoConnectDevices: bool | None
@@ -19045,7 +19045,7 @@ class VirtualUSBXHCIControllerOption(VirtualControllerOption):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., devices: IntOption, supportedDevice: Sequence[str] = ..., autoConnectDevices: BoolOption, supportedSpeeds: Sequence[str] = ...) -> None: ...
 
 class VirtualVMIROMOption(VirtualDeviceOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ...) -> None: ...
 
 class VirtualVideoCardOption(VirtualDeviceOption):
     videoRamSizeInKB: LongOption | None
@@ -19058,13 +19058,13 @@ class VirtualVideoCardOption(VirtualDeviceOption):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., videoRamSizeInKB: LongOption | None = ..., numDisplays: IntOption | None = ..., useAutoDetect: BoolOption | None = ..., support3D: BoolOption | None = ..., use3dRendererSupported: BoolOption | None = ..., graphicsMemorySizeInKB: LongOption | None = ..., graphicsMemorySizeSupported: BoolOption | None = ...) -> None: ...
 
 class VirtualVmxnet(VirtualEthernetCard):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., addressType: str | None = ..., macAddress: str | None = ..., wakeOnLanEnabled: bool | None = ..., resourceAllocation: VirtualEthernetCardResourceAllocation | None = ..., externalId: str | None = ..., uptCompatibilityEnabled: bool | None = ..., subnetId: str | None = ...) -> None: ...
 
 class VirtualVmxnet2(VirtualVmxnet):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, deviceInfo: Description | None = ..., backing: VirtualDeviceBackingInfo | None = ..., connectable: VirtualDeviceConnectInfo | None = ..., slotInfo: VirtualDeviceBusSlotInfo | None = ..., controllerKey: int | None = ..., unitNumber: int | None = ..., numaNode: int | None = ..., deviceGroupInfo: VirtualDeviceDeviceGroupInfo | None = ..., addressType: str | None = ..., macAddress: str | None = ..., wakeOnLanEnabled: bool | None = ..., resourceAllocation: VirtualEthernetCardResourceAllocation | None = ..., externalId: str | None = ..., uptCompatibilityEnabled: bool | None = ..., subnetId: str | None = ...) -> None: ...
 
 class VirtualVmxnet2Option(VirtualVmxnetOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., supportedOUI: ChoiceOption, macType: ChoiceOption, wakeOnLanEnabled: BoolOption, vmDirectPathGen2Supported: bool | None = ..., uptCompatibilityEnabled: BoolOption | None = ...) -> None: ...
 
 class VirtualVmxnet3(VirtualVmxnet):
     uptv2Enabled: bool | None
@@ -19105,7 +19105,7 @@ class VirtualVmxnet3VrdmaOption(VirtualVmxnet3Option):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., supportedOUI: ChoiceOption, macType: ChoiceOption, wakeOnLanEnabled: BoolOption, vmDirectPathGen2Supported: bool | None = ..., uptCompatibilityEnabled: BoolOption | None = ..., uptv2Enabled: BoolOption | None = ..., strictLatencyConfigOption: VirtualVmxnet3OptionStrictLatencyConfigOption | None = ..., deviceProtocol: ChoiceOption | None = ...) -> None: ...
 
 class VirtualVmxnetOption(VirtualEthernetCardOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., supportedOUI: ChoiceOption, macType: ChoiceOption, wakeOnLanEnabled: BoolOption, vmDirectPathGen2Supported: bool | None = ..., uptCompatibilityEnabled: BoolOption | None = ...) -> None: ...
 
 class VirtualWDT(VirtualDevice):
     runOnBoot: bool
@@ -19117,10 +19117,10 @@ class VirtualWDTOption(VirtualDeviceOption):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., type: str, connectOption: VirtualDeviceConnectOption | None = ..., busSlotOption: VirtualDeviceBusSlotOption | None = ..., controllerType: str | None = ..., autoAssignController: BoolOption | None = ..., backingOption: Sequence[VirtualDeviceBackingOption] = ..., defaultBackingOptionIndex: int | None = ..., licensingLimit: Sequence[str] = ..., deprecated: bool, plugAndPlay: bool, hotRemoveSupported: bool, numaSupported: bool | None = ..., runOnBoot: BoolOption) -> None: ...
 
 class VlanProfile(ApplyProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ...) -> None: ...
 
 class VmAcquiredMksTicketEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmAcquiredTicketEvent(VmEvent):
     ticketType: str
@@ -19175,7 +19175,7 @@ class VmBeingRelocatedEvent(VmRelocateSpecEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, destHost: HostEventArgument, destDatacenter: DatacenterEventArgument | None = ..., destDatastore: DatastoreEventArgument | None = ...) -> None: ...
 
 class VmCloneEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmCloneFailedEvent(VmCloneEvent):
     destFolder: FolderEventArgument
@@ -19189,7 +19189,7 @@ class VmClonedEvent(VmCloneEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, sourceVm: VmEventArgument) -> None: ...
 
 class VmConfigFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VmConfigFileEncryptionInfo(DynamicData):
     keyId: CryptoKeyId | None
@@ -19235,7 +19235,7 @@ class VmConfigInfo(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., product: Sequence[VAppProductInfo] = ..., property: Sequence[VAppPropertyInfo] = ..., ipAssignment: VAppIPAssignmentInfo, eula: Sequence[str] = ..., ovfSection: Sequence[VAppOvfSectionInfo] = ..., ovfEnvironmentTransport: Sequence[str] = ..., installBootRequired: bool, installBootStopDelay: int) -> None: ...
 
 class VmConfigMissingEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmConfigSpec(DynamicData):
     product: tuple[VAppProductSpec, ...]
@@ -19249,10 +19249,10 @@ class VmConfigSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., product: Sequence[VAppProductSpec] = ..., property: Sequence[VAppPropertySpec] = ..., ipAssignment: VAppIPAssignmentInfo | None = ..., eula: Sequence[str] = ..., ovfSection: Sequence[VAppOvfSectionSpec] = ..., ovfEnvironmentTransport: Sequence[str] = ..., installBootRequired: bool | None = ..., installBootStopDelay: int | None = ...) -> None: ...
 
 class VmConnectedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmCreatedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmDasBeingResetEvent(VmEvent):
     reason: str | None
@@ -19263,16 +19263,16 @@ class VmDasBeingResetWithScreenshotEvent(VmDasBeingResetEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, reason: str | None = ..., screenshotFilePath: str) -> None: ...
 
 class VmDasResetFailedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmDasUpdateErrorEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmDasUpdateOkEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmDateRolledBackEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmDeployFailedEvent(VmEvent):
     destDatastore: EntityEventArgument
@@ -19284,10 +19284,10 @@ class VmDeployedEvent(VmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, srcTemplate: VmEventArgument) -> None: ...
 
 class VmDisconnectedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmDiscoveredEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmDiskFailedEvent(VmEvent):
     disk: str
@@ -19334,13 +19334,13 @@ class VmDiskFileQueryFlags(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., diskType: bool, capacityKb: bool, hardwareVersion: bool, controllerType: bool | None = ..., diskExtents: bool | None = ..., thin: bool | None = ..., encryption: bool | None = ..., sectorFormat: bool | None = ...) -> None: ...
 
 class VmEmigratingEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmEndRecordingEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmEndReplayingEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmEvent(Event):
     template: bool
@@ -19362,7 +19362,7 @@ class VmFailedRelayoutEvent(VmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, reason: LocalizedMethodFault) -> None: ...
 
 class VmFailedRelayoutOnVmfs2DatastoreEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmFailedStartingSecondaryEvent(VmEvent):
     reason: str | None
@@ -19397,7 +19397,7 @@ class VmFailedToSuspendEvent(VmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, reason: LocalizedMethodFault) -> None: ...
 
 class VmFailedUpdatingSecondaryConfig(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmFailoverFailed(VmEvent):
     reason: LocalizedMethodFault | None
@@ -19421,7 +19421,7 @@ class VmFaultToleranceInvalidFileBacking(VmFaultToleranceIssue):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., backingType: str | None = ..., backingFilename: str | None = ...) -> None: ...
 
 class VmFaultToleranceIssue(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VmFaultToleranceOpIssuesList(VmFaultToleranceIssue):
     errors: tuple[LocalizedMethodFault, ...]
@@ -19444,23 +19444,23 @@ class VmFaultToleranceTooManyVMsOnHost(InsufficientResourcesFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., hostName: str | None = ..., maxNumFtVms: int) -> None: ...
 
 class VmFaultToleranceTurnedOffEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmFaultToleranceVmTerminatedEvent(VmEvent):
     reason: str | None
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, reason: str | None = ...) -> None: ...
 
 class VmGuestOSCrashedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmGuestRebootEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmGuestShutdownEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmGuestStandbyEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmHealthMonitoringStateChangedEvent(ClusterEvent):
     state: str
@@ -19491,10 +19491,10 @@ class VmLimitLicense(NotEnoughLicenses):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., limit: int) -> None: ...
 
 class VmLogFileInfo(FileInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., path: str, friendlyName: str | None = ..., fileSize: int | None = ..., modification: datetime | None = ..., owner: str | None = ...) -> None: ...
 
 class VmLogFileQuery(FileQuery):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VmMacAssignedEvent(VmEvent):
     adapter: str
@@ -19513,10 +19513,10 @@ class VmMacConflictEvent(VmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, conflictedVm: VmEventArgument, mac: str) -> None: ...
 
 class VmMaxFTRestartCountReached(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmMaxRestartCountReached(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmMessageErrorEvent(VmEvent):
     message: str
@@ -19534,7 +19534,7 @@ class VmMessageWarningEvent(VmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, message: str, messageInfo: Sequence[VirtualMachineMessage] = ...) -> None: ...
 
 class VmMetadataManagerFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VmMigratedEvent(VmEvent):
     sourceHost: HostEventArgument
@@ -19543,26 +19543,26 @@ class VmMigratedEvent(VmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, sourceHost: HostEventArgument, sourceDatacenter: DatacenterEventArgument | None = ..., sourceDatastore: DatastoreEventArgument | None = ...) -> None: ...
 
 class VmMonitorIncompatibleForFaultTolerance(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VmNoCompatibleHostForSecondaryEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmNoNetworkAccessEvent(VmEvent):
     destHost: HostEventArgument
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, destHost: HostEventArgument) -> None: ...
 
 class VmNvramFileInfo(FileInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., path: str, friendlyName: str | None = ..., fileSize: int | None = ..., modification: datetime | None = ..., owner: str | None = ...) -> None: ...
 
 class VmNvramFileQuery(FileQuery):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VmOrphanedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmPlacementPolicy(DynamicData):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VmPodConfigForPlacement(DynamicData):
     storagePod: ManagedObjectReference
@@ -19572,20 +19572,20 @@ class VmPodConfigForPlacement(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., storagePod: ManagedObjectReference, disk: Sequence[PodDiskLocator] = ..., vmConfig: StorageDrsVmConfigInfo | None = ..., interVmRule: Sequence[ClusterRuleInfo] = ...) -> None: ...
 
 class VmPortGroupProfile(PortGroupProfile):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., enabled: bool, policy: Sequence[ProfilePolicy] = ..., profileTypeName: str | None = ..., profileVersion: str | None = ..., property: Sequence[ProfileApplyProfileProperty] = ..., favorite: bool | None = ..., toBeMerged: bool | None = ..., toReplaceWith: bool | None = ..., toBeDeleted: bool | None = ..., copyEnableStatus: bool | None = ..., hidden: bool | None = ..., key: str, name: str, vlan: VlanProfile, vswitch: VirtualSwitchSelectionProfile, networkPolicy: NetworkPolicyProfile) -> None: ...
 
 class VmPowerOffOnIsolationEvent(VmPoweredOffEvent):
     isolatedHost: HostEventArgument
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, isolatedHost: HostEventArgument) -> None: ...
 
 class VmPowerOnDisabled(InvalidState):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VmPoweredOffEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmPoweredOnEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmPoweringOnWithCustomizedDVPortEvent(VmEvent):
     vnic: tuple[VnicPortArgument, ...]
@@ -19601,13 +19601,13 @@ class VmReconfiguredEvent(VmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, configSpec: VirtualMachineConfigSpec, configChanges: ChangesInfoEventArgument | None = ...) -> None: ...
 
 class VmRegisteredEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmRelayoutSuccessfulEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmRelayoutUpToDateEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmReloadFromPathEvent(VmEvent):
     configPath: str
@@ -19625,7 +19625,7 @@ class VmRelocateFailedEvent(VmRelocateSpecEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, destHost: HostEventArgument, reason: LocalizedMethodFault, destDatacenter: DatacenterEventArgument | None = ..., destDatastore: DatastoreEventArgument | None = ...) -> None: ...
 
 class VmRelocateSpecEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmRelocatedEvent(VmRelocateSpecEvent):
     sourceHost: HostEventArgument
@@ -19634,13 +19634,13 @@ class VmRelocatedEvent(VmRelocateSpecEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, sourceHost: HostEventArgument, sourceDatacenter: DatacenterEventArgument | None = ..., sourceDatastore: DatastoreEventArgument | None = ...) -> None: ...
 
 class VmRemoteConsoleConnectedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmRemoteConsoleDisconnectedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmRemovedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmRenamedEvent(VmEvent):
     oldName: str
@@ -19648,10 +19648,10 @@ class VmRenamedEvent(VmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, oldName: str, newName: str) -> None: ...
 
 class VmRequirementsExceedCurrentEVCModeEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmResettingEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmResourcePoolMovedEvent(VmEvent):
     oldParent: ResourcePoolEventArgument
@@ -19667,23 +19667,23 @@ class VmRestartedOnAlternateHostEvent(VmPoweredOnEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, sourceHost: HostEventArgument) -> None: ...
 
 class VmResumingEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmSecondaryAddedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmSecondaryDisabledBySystemEvent(VmEvent):
     reason: LocalizedMethodFault | None
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, reason: LocalizedMethodFault | None = ...) -> None: ...
 
 class VmSecondaryDisabledEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmSecondaryEnabledEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmSecondaryStartedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmShutdownOnIsolationEvent(VmPoweredOffEvent):
     isolatedHost: HostEventArgument
@@ -19696,22 +19696,22 @@ class VmSmpFaultToleranceTooManyVMsOnHost(InsufficientResourcesFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., hostName: str | None = ..., maxNumSmpFtVms: int) -> None: ...
 
 class VmSnapshotFileInfo(FileInfo):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., path: str, friendlyName: str | None = ..., fileSize: int | None = ..., modification: datetime | None = ..., owner: str | None = ...) -> None: ...
 
 class VmSnapshotFileQuery(FileQuery):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ...) -> None: ...
 
 class VmStartRecordingEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmStartReplayingEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmStartingEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmStartingSecondaryEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmStaticMacConflictEvent(VmEvent):
     conflictedVm: VmEventArgument
@@ -19719,13 +19719,13 @@ class VmStaticMacConflictEvent(VmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, conflictedVm: VmEventArgument, mac: str) -> None: ...
 
 class VmStoppingEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmSuspendedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmSuspendingEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmTimedoutStartingSecondaryEvent(VmEvent):
     timeout: int | None
@@ -19739,7 +19739,7 @@ class VmToVmGroupsAntiAffinity(VmPlacementPolicy):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., selfTag: TagId | None = ..., antiAffinedVmGroupTags: Sequence[TagId] = ..., policyStrictness: str | None = ..., policyTopology: str | None = ...) -> None: ...
 
 class VmToolsUpgradeFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VmUnsupportedStartingEvent(VmStartingEvent):
     guestId: str
@@ -19750,7 +19750,7 @@ class VmUpgradeCompleteEvent(VmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, version: str) -> None: ...
 
 class VmUpgradeFailedEvent(VmEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool) -> None: ...
 
 class VmUpgradingEvent(VmEvent):
     version: str
@@ -19824,10 +19824,10 @@ class VmWwnConflictEvent(VmEvent):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., template: bool, conflictedVms: Sequence[VmEventArgument] = ..., conflictedHosts: Sequence[HostEventArgument] = ..., wwn: int) -> None: ...
 
 class VmfsAlreadyMounted(VmfsMountFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., uuid: str) -> None: ...
 
 class VmfsAmbiguousMount(VmfsMountFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., uuid: str) -> None: ...
 
 class VmfsConfigOption(DynamicData):
     blockSizeOption: int
@@ -19840,7 +19840,7 @@ class VmfsConfigOption(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., blockSizeOption: int, unmapGranularityOption: Sequence[int] = ..., unmapBandwidthFixedValue: LongOption | None = ..., unmapBandwidthDynamicMin: LongOption | None = ..., unmapBandwidthDynamicMax: LongOption | None = ..., unmapBandwidthIncrement: int | None = ..., unmapBandwidthUltraLow: int | None = ...) -> None: ...
 
 class VmfsDatastoreAllExtentOption(VmfsDatastoreSingleExtentOption):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., layout: HostDiskPartitionLayout, partitionFormatChange: bool | None = ..., vmfsExtent: HostDiskPartitionBlockRange) -> None: ...
 
 class VmfsDatastoreBaseOption(DynamicData):
     layout: HostDiskPartitionLayout
@@ -19898,7 +19898,7 @@ class VmfsUnmapBandwidthSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., policy: str, fixedValue: int, dynamicMin: int, dynamicMax: int) -> None: ...
 
 class VmotionInterfaceNotEnabled(HostPowerOpFailed):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VmwareDistributedVirtualSwitchDpuFailoverPolicy(DynamicData):
     activeUplink: tuple[str, ...]
@@ -19932,7 +19932,7 @@ class VmwareDistributedVirtualSwitchVlanIdSpec(VmwareDistributedVirtualSwitchVla
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., inherited: bool, vlanId: int) -> None: ...
 
 class VmwareDistributedVirtualSwitchVlanSpec(InheritablePolicy):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., inherited: bool) -> None: ...
 
 class VmwareUplinkPortTeamingPolicy(InheritablePolicy):
     policy: StringPolicy | None
@@ -19949,7 +19949,7 @@ class VnicPortArgument(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., vnic: str, port: DistributedVirtualSwitchPortConnection) -> None: ...
 
 class VolumeEditorError(CustomizationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VramLimitLicense(NotEnoughLicenses):
     limit: int
@@ -20269,7 +20269,7 @@ class VsanFailedRepairObjectResult(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., uuid: str, errMessage: str | None = ...) -> None: ...
 
 class VsanFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class VsanHclControllerInfo(DynamicData):
     deviceName: str
@@ -20488,7 +20488,7 @@ class VsanHostWithHybridDiskgroupIssue(VsanUpgradeSystemPreflightCheckIssue):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str, hosts: Sequence[ManagedObjectReference] = ...) -> None: ...
 
 class VsanIncompatibleDiskMapping(VsanDiskFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., device: str | None = ...) -> None: ...
 
 class VsanIscsiHomeObjectSpec(DynamicData):
     storagePolicy: VirtualMachineProfileSpec | None
@@ -20583,7 +20583,7 @@ class VsanLimitHealthResult(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., hostname: str | None = ..., issueFound: bool, maxComponents: int, freeComponents: int, componentLimitHealth: str, lowestFreeDiskSpacePct: int, usedDiskSpaceB: int, totalDiskSpaceB: int, diskFreeSpaceHealth: str, reservedRcSizeB: int, totalRcSizeB: int, rcFreeReservationHealth: str) -> None: ...
 
 class VsanMixedEsxVersionIssue(VsanUpgradeSystemPreflightCheckIssue):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str) -> None: ...
 
 class VsanNetworkHealthResult(DynamicData):
     host: ManagedObjectReference | None
@@ -21120,7 +21120,7 @@ class VslmMigrateSpec(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., backingSpec: VslmCreateSpecBackingSpec, profile: Sequence[VirtualMachineProfileSpec] = ..., consolidate: bool | None = ..., disksCrypto: DiskCryptoSpec | None = ..., service: ServiceLocator | None = ...) -> None: ...
 
 class VslmRelocateSpec(VslmMigrateSpec):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., backingSpec: VslmCreateSpecBackingSpec, profile: Sequence[VirtualMachineProfileSpec] = ..., consolidate: bool | None = ..., disksCrypto: DiskCryptoSpec | None = ..., service: ServiceLocator | None = ...) -> None: ...
 
 class VslmTagEntry(DynamicData):
     tagName: str
@@ -21177,13 +21177,13 @@ class WaitOptions(DynamicData):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., maxWaitSeconds: int | None = ..., maxObjectUpdates: int | None = ...) -> None: ...
 
 class WakeOnLanNotSupported(VirtualHardwareCompatibilityIssue):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class WakeOnLanNotSupportedByVmotionNIC(HostPowerOpFailed):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class WarningUpgradeEvent(UpgradeEvent):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., key: int, chainId: int, createdTime: datetime, userName: str, datacenter: DatacenterEventArgument | None = ..., computeResource: ComputeResourceEventArgument | None = ..., host: HostEventArgument | None = ..., vm: VmEventArgument | None = ..., ds: DatastoreEventArgument | None = ..., net: NetworkEventArgument | None = ..., dvs: DvsEventArgument | None = ..., tgw: TgwEventArgument | None = ..., fullFormattedMessage: str | None = ..., changeTag: str | None = ..., auditId: str | None = ..., message: str) -> None: ...
 
 class WeeklyTaskScheduler(DailyTaskScheduler):
     sunday: bool
@@ -21200,10 +21200,10 @@ class WillLoseHAProtection(MigrationFault):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ..., resolution: str) -> None: ...
 
 class WillModifyConfigCpuRequirements(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class WillResetSnapshotDirectory(MigrationFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class WinNetBIOSConfigInfo(NetBIOSConfigInfo):
     primaryWINS: str
@@ -21211,7 +21211,7 @@ class WinNetBIOSConfigInfo(NetBIOSConfigInfo):
     def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., mode: str, primaryWINS: str, secondaryWINS: str | None = ...) -> None: ...
 
 class WipeDiskFault(VimFault):
-    pass
+    def __init__(_self, *, dynamicType: str | None = ..., dynamicProperty: Sequence[DynamicProperty] = ..., msg: str | None = ..., faultCause: LocalizedMethodFault | None = ..., faultMessage: Sequence[LocalizableMessage] = ...) -> None: ...
 
 class WitnessNodeInfo(DynamicData):
     ipSettings: CustomizationIPSettings

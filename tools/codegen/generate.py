@@ -273,18 +273,22 @@ def render_types_stub(schema: dict[str, Any]) -> str:
             continue  # DataObject itself comes from aiovsphere.vim._base
         parent = base
         out.append(f"class {name}({parent}):")
-        if not props:
-            out.append("    pass")
         for pname, ptype, _pv, flags in props:
             t = _stub_type(schema, ptype)
             # Arrays are () when unset, never None.
             optional = flags & 4 and not ptype.endswith("[]")
             out.append(f"    {py_field_name(pname)}: {t}{' | None' if optional else ''}")
-        if props:
+        # Every class spells out its __init__, also one with no members of its own:
+        # pydantic's dataclass_transform would otherwise make type checkers synthesize one
+        # in which every inherited field is required.
+        all_props = _all_props(schema, name)
+        if not all_props:
+            out.append("    def __init__(_self) -> None: ...")
+        else:
             args = ", ".join(
                 f"{py_field_name(p)}: {_stub_type(schema, t, arg=True)}"
                 + (" = ..." if t.endswith("[]") else " | None = ..." if f & 4 else "")
-                for p, t, _v, f in _all_props(schema, name)
+                for p, t, _v, f in all_props
                 # required first is not guaranteed by the schema: make every arg keyword-only
             )
             # `_self`: some types have a property named `self` (ExtExtendedProductInfo).
