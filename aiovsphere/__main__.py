@@ -17,7 +17,9 @@ try:
     import rich  # noqa: F401
     import typer  # noqa: F401
 except ImportError:  # pragma: no cover - the cli extra is not installed
-    sys.exit("the aiovsphere CLI needs its extra: pip install 'aiovsphere[cli]'")
+    sys.exit("the aiovsphere CLI needs typer and rich, which this Python lacks: "
+             "pip install 'aiovsphere[cli]' (in a clone: run the .venv's python, or "
+             "'. .venv/bin/activate' first)")
 
 from aiovsphere._cli import app
 

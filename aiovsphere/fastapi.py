@@ -22,7 +22,8 @@ Connection settings default to the CLI's environment variables (``AIOVSPHERE_URL
 ``AIOVSPHERE_USERNAME``, ``AIOVSPHERE_PASSWORD``, ``AIOVSPHERE_INSECURE``); the password
 is read at startup and kept only by the client's session (never in reprs or logs).
 
-Needs the ``fastapi`` extra (``pip install 'aiovsphere[fastapi]'``).
+Needs the ``fastapi`` extra (``pip install 'aiovsphere[fastapi]'``, which also installs
+uvicorn to serve the app).
 """
 
 from __future__ import annotations
@@ -69,11 +70,12 @@ class VSphere:
 
     Args:
         url: vCenter/ESXi URL (default ``$AIOVSPHERE_URL``).
-        user, password: login (default ``$AIOVSPHERE_USERNAME`` / ``$AIOVSPHERE_PASSWORD``).
+        user: login name (default ``$AIOVSPHERE_USERNAME``).
+        password: login password (default ``$AIOVSPHERE_PASSWORD``).
         insecure: skip TLS verification (default ``$AIOVSPHERE_INSECURE``; off).
         caches: ``{name: (type, paths)}`` of :class:`~aiovsphere.InventoryCache` s to keep
-            for the application's lifetime (``vsphere.cache(name)``, or the ``CacheDep``
-            dependency with ``Depends(get_cache(name))``).
+            for the application's lifetime (``vsphere.cache(name)``, or a route parameter
+            ``cache: InventoryCache = Depends(get_cache(name))``).
         **client_options: passed to :func:`aiovsphere.connect` (``max_in_flight``,
             ``timeout``, ``thumbprint``...).
 

@@ -6,4 +6,5 @@ source scripts/bootstrap.sh
 .venv/bin/python -m ruff check aiovsphere tests tools benchmarks
 .venv/bin/python -m mypy --strict aiovsphere
 .venv/bin/python tools/codegen/generate.py --check
-.venv/bin/python -m mkdocs build --strict --quiet -d .cache/site
+# Not --quiet: it hides the warnings that --strict turns into a failure.
+.venv/bin/python -m mkdocs build --strict -d .cache/site

@@ -96,7 +96,7 @@ def power(
     if json_:
         emit_json(rows)
     else:
-        table = new_table(f"{_WORDS[action]}: {len(rows)} VMs",
+        table = new_table(f"{_WORDS[action]}: {len(rows)} VM{'' if len(rows) == 1 else 's'}",
                           ("name", "task", "result", "message", "path"))
         for row in rows:
             table.add_row(cell(row["name"]), cell(row["task"]),
