@@ -70,12 +70,15 @@ class CallStats:
     """Counters of one client (all seconds).
 
     ``queued`` calls are waiting for the in-flight semaphore; ``queue_wait_total`` /
-    ``queue_wait_max`` say how long calls waited for it.
+    ``queue_wait_max`` say how long calls waited for it. ``waits_in_flight`` counts
+    server-side waits (WaitForUpdatesEx) on the wire: they have a budget of their own
+    (``max_waits``), not a share of ``max_in_flight``.
     """
 
     calls: int = 0
     failed: int = 0
     in_flight: int = 0
+    waits_in_flight: int = 0
     queued: int = 0
     queue_wait_total: float = 0.0
     queue_wait_max: float = 0.0
@@ -127,6 +130,8 @@ class _BytesSink:
         self.data += chunk
 
 
+# Calls that park on the server until something changes (up to maxWaitSeconds).
+_SERVER_WAITS = frozenset({"WaitForUpdatesEx", "WaitForUpdates"})
 _WHOLE_TOKEN_BELOW = 6  # secrets shorter than this are scrubbed as whole tokens only
 
 
@@ -158,7 +163,11 @@ class Client(ClientAPI):
         insecure: do not verify TLS. Only when asked by name.
         thumbprint: pin the server certificate (SHA-256 or SHA-1 hex).
         version: pin the API version (e.g. ``"8.0.3.0"``) instead of negotiating.
-        max_in_flight: calls on the wire at once; later calls queue (also the pool size).
+        max_in_flight: calls on the wire at once; later calls queue.
+        max_waits: server-side waits (WaitForUpdatesEx of watches, caches, task waits) on
+            the wire at once. They park on the server for up to a minute, so they do not
+            take ``max_in_flight`` slots (64 parked watches would otherwise stall every
+            other call); the connection pool holds ``max_in_flight + max_waits``.
         timeout: default per-call timeout in seconds (``None``: only enclosing deadlines).
         max_response_bytes: refuse response bodies larger than this (bytes, decompressed).
         decode_in_thread_bytes: decode bodies larger than this off the event loop.
@@ -175,6 +184,7 @@ class Client(ClientAPI):
         thumbprint: str | None = None,
         version: str | None = None,
         max_in_flight: int = 64,
+        max_waits: int = 256,
         timeout: float | None = None,
         max_response_bytes: int = 512 * 1024 * 1024,
         decode_in_thread_bytes: int = 1024 * 1024,
@@ -189,13 +199,15 @@ class Client(ClientAPI):
         # a negative keep-alive interval calls CurrentTime in a busy loop.
         if max_in_flight < 1:
             raise ValueError(f"max_in_flight must be at least 1, not {max_in_flight}")
+        if max_waits < 1:
+            raise ValueError(f"max_waits must be at least 1, not {max_waits}")
         if keepalive is not None and not keepalive >= 0:  # (0 means none, as None does)
             raise ValueError(f"keepalive must be a number of seconds or None, not {keepalive}")
         if transport is None:
             from aiovsphere.transport.http import AiohttpTransport
 
             transport = AiohttpTransport(
-                limit=max_in_flight, insecure=insecure, thumbprint=thumbprint
+                limit=max_in_flight + max_waits, insecure=insecure, thumbprint=thumbprint
             )
         self.transport: Transport = transport
         self.schema: Schema = schema()
@@ -206,7 +218,9 @@ class Client(ClientAPI):
         self._body_cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self.defer_gc = defer_gc
         self._semaphore = asyncio.Semaphore(max_in_flight)
+        self._wait_semaphore = asyncio.Semaphore(max_waits)
         self.max_in_flight = max_in_flight
+        self.max_waits = max_waits
         self.default_timeout = timeout
         self.max_response_bytes = max_response_bytes
         self.decode_in_thread_bytes = decode_in_thread_bytes
@@ -443,23 +457,31 @@ class Client(ClientAPI):
         sink = _CallSink(self.max_response_bytes)
         try:
             async with _timeout_cm(timeout if timeout is not None else self.default_timeout):
+                long_poll = info.name in _SERVER_WAITS
+                semaphore = self._wait_semaphore if long_poll else self._semaphore
                 stats.queued += 1
                 queued_at = time.monotonic()
                 try:
-                    await self._semaphore.acquire()
+                    await semaphore.acquire()
                 finally:
                     stats.queued -= 1
                 waited = time.monotonic() - queued_at
                 stats.queue_wait_total += waited
                 if waited > stats.queue_wait_max:
                     stats.queue_wait_max = waited
-                stats.in_flight += 1
+                if long_poll:
+                    stats.waits_in_flight += 1
+                else:
+                    stats.in_flight += 1
                 try:
                     self._check_open(info.name)  # close() may have begun while queued
                     response = await self.transport.request(request, sink)
                 finally:
-                    stats.in_flight -= 1
-                    self._semaphore.release()
+                    if long_poll:
+                        stats.waits_in_flight -= 1
+                    else:
+                        stats.in_flight -= 1
+                    semaphore.release()
                 self._take_cookie(response.set_cookies)
                 self._finish(info, sink)
                 if sink.size > self.decode_in_thread_bytes:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiovsphere._deadline import remaining
-from aiovsphere._errors import CollectorInUseError, SoapFault
+from aiovsphere._errors import CollectorInUseError, DecodeError, SoapFault
 from aiovsphere._views import create_then_destroy, destroy_quietly
 
 if TYPE_CHECKING:
@@ -270,6 +270,12 @@ class PropertyCollector:
     def _answer(self, result: Any) -> Updates | None:
         if result is None:
             return None
+        if result.truncated and str(result.version) == self.version and self.version:
+            # "More to come" without moving on: continuing would ask for the same answer
+            # again, forever.
+            raise DecodeError("a truncated WaitForUpdatesEx answer did not advance the "
+                              f"version ({self.version!r})", method="WaitForUpdatesEx",
+                              path="returnval.version")
         reset = self._reset
         self.version = str(result.version)
         if not result.truncated:

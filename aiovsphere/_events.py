@@ -54,6 +54,10 @@ events already yielded are not yielded again (the key rule above).
 vcsim 0.24 limits, for the record: a collector sees at most ``page_size`` events (its
 ring buffer), so with more matching events than ``page_size`` its history is incomplete;
 ``time`` and ``userName`` filters are ignored by the server.
+
+An event without its (required) ``key`` ends the stream with
+:class:`~aiovsphere.DecodeError` (``method``: ReadNextEvents, or WaitForUpdatesEx for one
+in ``latestPage``): the order and the "new event" rule need it (no vCenter sends one).
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiovsphere._collector import PropertyCollector
 from aiovsphere._deadline import remaining
-from aiovsphere._errors import SoapFault
+from aiovsphere._errors import DecodeError, SoapFault
 from aiovsphere._views import create_then_destroy, destroy_quietly
 from aiovsphere.vim._moref import ManagedObjectReference
 
@@ -188,7 +192,7 @@ async def _stream(client: Client, filter_spec: EventFilterSpec, follow: bool, pa
                 updates = await pc.wait_for_updates(max_wait_seconds=poll_interval)
                 fresh = [] if updates is None else _latest_page(updates.update_set)
                 fresh.extend(await reader.drain())
-                for event in _by_key(fresh):
+                for event in _by_key(fresh, "WaitForUpdatesEx"):
                     if reader.is_new(event, strictly=True) and window.holds(event):
                         yield event
                 if updates is None:
@@ -244,7 +248,7 @@ class _Reader:
                     raise
                 await self.ensure()
                 continue
-            return _by_key(page or ())
+            return _by_key(page or (), "ReadNextEvents")
         raise AssertionError("unreachable")
 
     async def drain(self) -> list[Event]:
@@ -297,8 +301,16 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def _by_key(events: Iterable[Event]) -> list[Event]:
-    return sorted(events, key=lambda e: e.key)
+def _by_key(events: Iterable[Event], method: str) -> list[Event]:
+    """``events`` sorted by key; DecodeError (naming ``method``, the call that answered
+    them) for an event without its required ``key``, which the order and the "new event"
+    rule depend on."""
+    out = list(events)
+    for event in out:
+        if not isinstance(event.key, int):
+            raise DecodeError(f"{type(event).__name__} without a key", method=method,
+                              path="key")
+    return sorted(out, key=lambda e: e.key)
 
 
 def _latest_page(update_set: Any) -> list[Event]:

@@ -32,11 +32,16 @@ Paths and patterns:
   ``vm/a/b`` finds the VM ``a/b`` (and a folder ``a`` holding a ``b``, if there is one;
   ``vm/*/*`` matches ``a/b`` too). The ``path`` of every result is escaped, so
   ``find(obj.path)`` finds ``obj`` again; :meth:`Finder.find_by_name` takes a name as it
-  is, with no patterns and no splitting. To match ``*``, ``?`` or ``[`` literally, write
-  ``[*]``, ``[?]``, ``[[]`` (:func:`glob.escape`).
+  is, with no patterns and no splitting. A component also matches a name equal to it
+  literally, so a path finds a name with pattern characters in it as it is:
+  ``/DC0/vm/a[1]`` finds the VM ``a[1]`` (and the VM ``a1``). To match ``*``, ``?`` or
+  ``[`` literally only, write ``[*]``, ``[?]``, ``[[]`` (:func:`glob.escape`).
 - ``**`` as a whole component matches any number of levels, zero included:
   ``/DC0/vm/**`` is the VM folder and everything under it. Empty components and ``.`` are
-  ignored; ``..`` is refused.
+  ignored; ``..`` is refused (no step up). The names ``.`` and ``..`` themselves are
+  written ``%2e`` and ``%2e%2e`` (as in every ``path`` the finder returns, in
+  :func:`inventory_path` and :func:`~aiovsphere.join_path`; :func:`find_by_inventory_path`
+  sends them as the server has them): ``/DC0/vm/%2e%2e`` is the VM named ``..``.
 - An absolute path (``/DC0/vm/*``) starts at the root folder. A relative path with a ``/``
   (``vm/DC0_H0_VM0``, ``*/DC0_H0_VM*``, ``host/DC0_C0/*``) starts at the finder's
   datacenter. A bare name or pattern with no ``/`` (``DC0_H0_VM0``, ``DC0_*``) is searched
@@ -67,7 +72,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from aiovsphere._errors import EncodeError, MultipleFoundError, NotFoundError, VSphereError
-from aiovsphere._names import escape_name, unescape_name
+from aiovsphere._names import escape_dots, escape_name, unescape_dots, unescape_name
 from aiovsphere._property import retrieve, retrieve_pages
 from aiovsphere.vim._moref import ManagedObjectReference
 
@@ -101,7 +106,8 @@ class FoundObject:
     """One object the finder found.
 
     ``ref``: its moref; ``path``: its absolute inventory path, names escaped as the API
-    stores them (``/DC0/vm/a%2fb``: usable with FindByInventoryPath and with the finder);
+    stores them (``/DC0/vm/a%2fb``; the names ``.`` and ``..`` as ``%2e``, ``%2e%2e``:
+    usable with :func:`find_by_inventory_path` and with the finder);
     ``name``: its unescaped name (``a/b``); ``type``: its vim type (``ref.type``).
     """
 
@@ -222,27 +228,32 @@ def _parse(path: str) -> tuple[bool, list[str]]:
                 continue
             parts.append(raw)
         else:
-            parts.append(unescape_name(raw))
+            parts.append(unescape_name(unescape_dots(raw)))
     if not absolute and "/" not in path and parts:
         parts.insert(0, _RECURSE)  # a bare name: anywhere below the base
     return absolute, parts
 
 
-def _matcher(component: str) -> Callable[[str], bool]:
+def _matcher(component: str, literal: bool = True) -> Callable[[str], bool]:
+    """Does a name match ``component``: as a pattern, or (``literal``) equal to it?"""
     if _GLOB.search(component) is None:
         return component.__eq__
     regex = re.compile(fnmatch.translate(component), re.S)
+    if literal:
+        return lambda name: name == component or regex.match(name) is not None
     return lambda name: regex.match(name) is not None
 
 
 class _Pattern:
     """A path pattern as a small NFA over tree levels: state ``i`` means "matched
-    ``parts[:i]``"; ``end`` (``len(parts)``) is a match."""
+    ``parts[:i]``"; ``end`` (``len(parts)``) is a match. ``literal=False``: a component
+    is a pattern only (not also a name), as :meth:`Finder.find_by_name` needs."""
 
-    def __init__(self, parts: list[str]) -> None:
+    def __init__(self, parts: list[str], literal: bool = True) -> None:
         self.parts = parts
         self.end = len(parts)
-        self.match = [_matcher(p) if p != _RECURSE else None for p in parts]
+        self.literal = literal
+        self.match = [_matcher(p, literal) if p != _RECURSE else None for p in parts]
         self._joined: dict[tuple[int, int], Callable[[str], bool]] = {}
 
     def _spans(self, i: int, name: str) -> list[int]:
@@ -255,7 +266,8 @@ class _Pattern:
             j += 1
             check = self._joined.get((i, j))
             if check is None:
-                check = self._joined[(i, j)] = _matcher("/".join(self.parts[i:j]))
+                check = self._joined[(i, j)] = _matcher("/".join(self.parts[i:j]),
+                                                              self.literal)
             if check(name):
                 out.append(j)
         return out
@@ -306,11 +318,19 @@ def _refs(value: Any) -> list[Ref]:
     return [v for v in value if isinstance(v, ManagedObjectReference)]
 
 
-async def _walk(client: Client, base: Ref, base_path: str, parts: list[str],
+async def _walk(client: Client, base: Ref, base_path: str, pattern: _Pattern,
                 filter_: _Filter) -> list[FoundObject]:
-    pattern = _Pattern(parts)
+    """Breadth first, one RetrievePropertiesEx per level. Pending children are kept per
+    (object, parent states), with the shortest parent path, and such a pair is walked
+    once only: an object reached again (a vApp, or a server whose graph has a diamond or
+    a cycle) costs nothing more, so the work is bounded by objects, not by paths. The
+    child lists read are kept; when a pair came round again, they are checked for a
+    cycle (an object below itself: a broken server), which raises VSphereError."""
     pending = [_Pending(base, None, pattern.close({0}))]
     found: dict[Ref, FoundObject] = {}
+    queued: set[tuple[Ref, frozenset[int]]] = set()
+    children_of: dict[Ref, set[Ref]] = {}
+    came_again = False
     depth = 0
     while pending:
         depth += 1
@@ -333,7 +353,7 @@ async def _walk(client: Client, base: Ref, base_path: str, parts: list[str],
             paths[ref.type] = props
         records = await retrieve(client, refs, paths, missing="record")
         by_ref = {r.obj: r for r in records if "" not in r.missing and "name" not in r.missing}
-        next_pending: list[_Pending] = []
+        next_pending: dict[tuple[Ref, frozenset[int]], _Pending] = {}
         for item in pending:
             rec = by_ref.get(item.ref)
             if rec is None:
@@ -345,7 +365,7 @@ async def _walk(client: Client, base: Ref, base_path: str, parts: list[str],
                 states, path = item.states, base_path
             else:
                 states = pattern.step(item.states, unescape_name(stored))
-                path = f"{item.parent_path}/{stored}"
+                path = f"{item.parent_path}/{escape_dots(stored)}"
             if not states:
                 continue
             if pattern.end in states and filter_.wants(item.ref.type):
@@ -359,10 +379,48 @@ async def _walk(client: Client, base: Ref, base_path: str, parts: list[str],
             children: list[Ref] = []
             for child_path in _child_paths(item.ref.type):
                 children += _refs(_prop(rec, child_path))
+            children_of.setdefault(item.ref, set()).update(children)
             for child in dict.fromkeys(children):
-                next_pending.append(_Pending(child, path, going_on))
-        pending = next_pending
+                key = (child, going_on)
+                waiting = next_pending.get(key)
+                if waiting is not None:  # reached twice on this level: the shorter path
+                    if _path_key(path) < _path_key(waiting.parent_path or ""):
+                        waiting.parent_path = path
+                elif key in queued:  # walked on an earlier level, at a shorter path
+                    came_again = True
+                else:
+                    queued.add(key)
+                    next_pending[key] = _Pending(child, path, going_on)
+        pending = list(next_pending.values())
+    if came_again and _has_cycle(children_of):
+        raise VSphereError(f"the inventory below {base_path or '/'} has a cycle (an object "
+                           "listed below itself)")
     return sorted(found.values(), key=lambda o: (o.path, o.ref.value))
+
+
+def _has_cycle(children_of: dict[Ref, set[Ref]]) -> bool:
+    """Does the graph of child lists read have a cycle (iterative depth-first search)?"""
+    on_stack: set[Ref] = set()
+    done: set[Ref] = set()
+    for start in children_of:
+        if start in done:
+            continue
+        on_stack.add(start)
+        stack = [(start, iter(children_of[start]))]
+        while stack:
+            node, rest = stack[-1]
+            for child in rest:
+                if child in on_stack:
+                    return True
+                if child not in done and child in children_of:
+                    on_stack.add(child)
+                    stack.append((child, iter(children_of[child])))
+                    break
+            else:
+                stack.pop()
+                on_stack.discard(node)
+                done.add(node)
+    return False
 
 
 def _prop(rec: Any, path: str) -> Any:
@@ -386,7 +444,8 @@ def _ref(obj: RefLike | None) -> Ref | None:
 
 async def inventory_path(client: Client, obj: RefLike) -> str:
     """The absolute, escaped inventory path of ``obj`` (``/DC0/vm/DC0_H0_VM0``; the root
-    folder is ``/``), from its ``parent`` chain (a VM in a vApp: ``parentVApp``), read in
+    folder is ``/``; as :attr:`FoundObject.path`, the names ``.``/``..`` as ``%2e``/
+    ``%2e%2e``), from its ``parent`` chain (a VM in a vApp: ``parentVApp``), read in
     one RetrievePropertiesEx (govmomi's ``find.InventoryPath``). Raises
     ``aiovsphere.faults.ManagedObjectNotFound`` for an object that does not exist."""
     from aiovsphere.vim import types as t
@@ -422,7 +481,7 @@ async def inventory_path(client: Client, obj: RefLike) -> str:
         parent = props.get("parent") or props.get("parentVApp")
         if parent is None and cur == client.content.rootFolder:
             break
-        names.append(str(props.get("name", "")))
+        names.append(escape_dots(str(props.get("name", ""))))
         cur = parent
     return "/" + "/".join(reversed(names))
 
@@ -430,7 +489,10 @@ async def inventory_path(client: Client, obj: RefLike) -> str:
 # ---------------------------------------------------------------------------- SearchIndex
 async def find_by_inventory_path(client: Client, path: str) -> ManagedObjectReference | None:
     """vim.SearchIndex.FindByInventoryPath: the object at ``path`` (absolute, names
-    escaped as in :attr:`FoundObject.path`: ``/DC0/vm/a%2fb``), or ``None``. No patterns."""
+    escaped as in :attr:`FoundObject.path`: ``/DC0/vm/a%2fb``), or ``None``. No patterns.
+    A component ``%2e`` or ``%2e%2e`` (the names ``.`` and ``..``, see
+    :func:`~aiovsphere.join_path`) is sent as ``.`` or ``..``, the name the server has."""
+    path = "/".join(unescape_dots(part) for part in path.split("/"))
     result: Ref | None = await client.invoke(client.service("searchIndex"),
                                              "FindByInventoryPath", inventoryPath=path)
     return result
@@ -529,7 +591,8 @@ class Finder:
                 raise EncodeError(f"datacenter must be a Datacenter moref or a path, got "
                                   f"{arg!r}", path="datacenter")
             path = await inventory_path(self.client, ref)
-            dc = FoundObject(ref, path, unescape_name(path.rsplit("/", 1)[-1]), ref.type)
+            name = unescape_name(unescape_dots(path.rsplit("/", 1)[-1]))
+            dc = FoundObject(ref, path, name, ref.type)
         self._datacenter = dc
         return dc
 
@@ -547,20 +610,21 @@ class Finder:
         the finder's datacenter (below the root folder for ``type="Datacenter"``), of
         ``type``, sorted by path; ``[]`` if none."""
         types = _types(type)
-        return await self._walk_from(False, [_RECURSE, glob.escape(name)], _Filter(types))
+        return await self._walk_from(
+            False, _Pattern([_RECURSE, glob.escape(name)], literal=False), _Filter(types))
 
     async def _search(self, path: str, types: tuple[str, ...]) -> list[FoundObject]:
         absolute, parts = _parse(path)
-        return await self._walk_from(absolute, parts, _Filter(types))
+        return await self._walk_from(absolute, _Pattern(parts), _Filter(types))
 
-    async def _walk_from(self, absolute: bool, parts: list[str], filter_: _Filter
+    async def _walk_from(self, absolute: bool, pattern: _Pattern, filter_: _Filter
                          ) -> list[FoundObject]:
         if absolute or filter_.only_datacenters:
             base, base_path = self.client.content.rootFolder, ""
         else:
             dc = await self.default_datacenter()
             base, base_path = dc.ref, dc.path
-        return await _walk(self.client, base, base_path, parts, filter_)
+        return await _walk(self.client, base, base_path, pattern, filter_)
 
     async def one(self, path: str, type: TypeArg = None) -> FoundObject:
         """The one object matching ``path``; :class:`NotFoundError` if none,

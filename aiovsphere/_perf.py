@@ -46,7 +46,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from aiovsphere._errors import SoapFault
+from aiovsphere._errors import DecodeError, SoapFault
 from aiovsphere.vim._moref import ManagedObjectReference
 
 if TYPE_CHECKING:
@@ -274,7 +274,9 @@ async def query_perf(
     Returns the series in entity order (within an entity, the server's order);
     an entity without data has none. Raises ``KeyError`` for a counter the server does not
     have and ``ValueError`` for bad arguments (both before any QueryPerf), faults as
-    ``aiovsphere.faults.<Name>`` (a failed batch fails the call).
+    ``aiovsphere.faults.<Name>`` (a failed batch fails the call), and
+    :class:`~aiovsphere.DecodeError` for an answer lacking a required field a series
+    needs (entity, sample timestamp, series id): no series can be built from it.
     """
     from aiovsphere.vim import types as t
 
@@ -329,21 +331,36 @@ async def query_perf(
 
 def _series(metric: Any, counters: PerfCounters, interval: int) -> list[MetricSeries]:
     """The series of one PerfEntityMetric, samples sorted by time (vcsim sends them newest
-    first, vCenter oldest first)."""
-    infos = getattr(metric, "sampleInfo", ())
+    first, vCenter oldest first). DecodeError (method QueryPerf) when a field the
+    series needs and the API requires is missing: the ``entity``, a sample's
+    ``timestamp``, a series' ``id.counterId``."""
+    infos = getattr(metric, "sampleInfo", None) or ()
+    series_list = getattr(metric, "value", None) or ()
+    if series_list and not isinstance(getattr(metric, "entity", None),
+                                      ManagedObjectReference):
+        raise DecodeError("a PerfEntityMetric without its entity", method="QueryPerf",
+                          path="entity")
+    stamps = [s.timestamp for s in infos]
+    if series_list and not all(isinstance(stamp, datetime) for stamp in stamps):
+        raise DecodeError(f"a PerfSampleInfo without a timestamp (entity {metric.entity})",
+                          method="QueryPerf", path="sampleInfo.timestamp")
     out = []
-    for series in getattr(metric, "value", ()):
-        values = getattr(series, "value", ())
-        pairs = sorted(zip((s.timestamp for s in infos), values, strict=False),
-                       key=lambda p: p[0])
-        counter = counters.by_id.get(series.id.counterId) or PerfCounter.unknown(
-            series.id.counterId)
+    for series in series_list:
+        values = getattr(series, "value", None) or ()
+        metric_id = getattr(series, "id", None)
+        if metric_id is None or not isinstance(metric_id.counterId, int):
+            raise DecodeError(f"a PerfMetricSeries without its id.counterId (entity "
+                              f"{metric.entity})", method="QueryPerf", path="value.id")
+        pairs = sorted(zip(stamps, values, strict=False), key=lambda p: p[0])
+        counter = counters.by_id.get(metric_id.counterId) or PerfCounter.unknown(
+            metric_id.counterId)
         out.append(MetricSeries(
             entity=metric.entity,
             counter=counter.name,
-            instance=series.id.instance,
+            instance=metric_id.instance or "",
             unit=counter.unit,
-            interval=infos[0].interval if infos else interval,
+            interval=(infos[0].interval if infos and infos[0].interval is not None
+                      else interval),
             timestamps=tuple(p[0] for p in pairs),
             values=tuple(p[1] for p in pairs),
         ))

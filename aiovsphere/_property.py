@@ -15,9 +15,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from aiovsphere._deadline import without_deadline
-from aiovsphere._errors import EncodeError, SoapFault
+from aiovsphere._errors import DecodeError, EncodeError, SoapFault
 from aiovsphere._records import ObjectRecord
-from aiovsphere._views import ContainerView, _View
+from aiovsphere._views import ContainerView, _View, run_cleanup
 from aiovsphere.vim._moref import ManagedObjectReference
 
 if TYPE_CHECKING:
@@ -84,25 +84,69 @@ async def retrieve_pages(
     from aiovsphere.vim import types as t
 
     collector = client.service("propertyCollector")
-    result: Any = await client.invoke(
-        collector, "RetrievePropertiesEx", specSet=tuple(specs),
-        options=t.RetrieveOptions(maxObjects=max_objects), timeout=timeout,
-    )
+    result: Any = await _page(client, collector, timeout, "RetrievePropertiesEx",
+                              specSet=tuple(specs),
+                              options=t.RetrieveOptions(maxObjects=max_objects))
     token: str | None = None
+    seen: set[str] = set()
     try:
         while result is not None:
             token = result.token
             yield result.objects
             if token is None:
                 return
-            result = await client.invoke(
-                collector, "ContinueRetrievePropertiesEx", token=token, timeout=timeout
-            )
+            if token in seen:
+                # A server handing out the same token again would page forever.
+                raise DecodeError(f"ContinueRetrievePropertiesEx token {token!r} came back "
+                                  "again", method="ContinueRetrievePropertiesEx",
+                                  path="returnval.token")
+            seen.add(token)
+            sent, token = token, None  # in transit, _page answers for it (and the next one)
+            result = await _page(client, collector, timeout, "ContinueRetrievePropertiesEx",
+                                 token=sent)
         token = None
     finally:
         if token is not None:
             with without_deadline():
                 await asyncio.shield(_cancel(client, collector, token))
+
+
+async def _page(client: Client, collector: ManagedObjectReference, timeout: float | None,
+                method: str, **params: Any) -> Any:
+    """One paging call whose answer is never lost with an open token: if the caller is
+    cancelled (or its deadline passes) while the answer is in transit, the token in it is
+    released (CancelRetrievePropertiesEx) once it lands."""
+    with without_deadline():
+        call = asyncio.ensure_future(client.invoke(collector, method, timeout=timeout,
+                                                   **params))
+    try:
+        return await asyncio.shield(call)
+    except BaseException:
+        await run_cleanup(_release_when_answered(client, collector, call,
+                                                 params.get("token")))
+        raise
+
+
+async def _release_when_answered(client: Client, collector: ManagedObjectReference,
+                                 call: asyncio.Future[Any], sent: str | None) -> None:
+    """Cancel the token of an answer that was in transit when its caller went away. A
+    server slower than ``_ANSWER_GRACE`` seconds gets its call cut off instead (nothing
+    stays in flight) and the token that call had ``sent`` is cancelled: either way, one
+    CancelRetrievePropertiesEx for the one token left open."""
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        try:
+            async with asyncio.timeout(_ANSWER_GRACE):
+                result = await call
+        except Exception:  # cut off (TimeoutError) or failed: the sent token may be open
+            call.cancel()
+            if sent is not None:
+                await _cancel(client, collector, sent)
+            return
+        if result is not None and result.token is not None:
+            await _cancel(client, collector, result.token)
+
+
+_ANSWER_GRACE = 1.0
 
 
 async def _cancel(client: Client, collector: ManagedObjectReference, token: str) -> None:
@@ -346,7 +390,8 @@ async def retrieve(
             gone[obj] = exc
             pending.remove(obj)
     if view is not None:
-        return records
+        # Once per object, even if a server sends one on two pages (first place kept).
+        return list({r.obj: r for r in records}.values())
     by_obj = {r.obj: r for r in records}
     out = []
     for obj in dict.fromkeys(objs):

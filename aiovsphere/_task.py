@@ -121,6 +121,9 @@ async def _wait(
         spec = t.PropertyFilterSpec(
             objectSet=tuple(t.ObjectSpec(obj=task, skip=False) for task in index),
             propSet=(t.PropertySpec(type="Task", pathSet=("info",), all=False),),
+            # Not reportMissingObjectsInResults: then CreateFilter itself refuses a task
+            # that does not exist (ManagedObjectNotFound), which every server does (vcsim
+            # never fills missingSet); a task that goes later comes as ``leave``.
         )
         await collector.create_filter(spec)
         while pending:
@@ -131,7 +134,13 @@ async def _wait(
                     raise TimeoutError(f"{len(pending)} task(s) did not finish in time")
                 continue  # maxWaitSeconds passed with no change: wait again
             for task, info in _infos(updates.update_set):
-                if task not in index:
+                if task not in index or task not in pending:
+                    continue
+                if info is None:  # the task left the filter: it no longer exists
+                    gone = _gone(task)
+                    for i in index[task]:
+                        outcomes[i] = gone
+                    pending.discard(task)
                     continue
                 for i in index[task]:
                     if on_info is not None:
@@ -160,13 +169,33 @@ def _ref(task: Any) -> ManagedObjectReference:
 
 
 def _infos(update: Any) -> list[tuple[Any, Any]]:
-    out = []
+    """(task, TaskInfo) per ``info`` change, and (task, None) for a task that left the
+    filter (``leave``, or the filter update's ``missingSet``). A change without a value
+    is skipped: an ``info`` is never unset while the task exists."""
+    out: list[tuple[Any, Any]] = []
     for filter_update in update.filterSet:
         for object_update in filter_update.objectSet:
+            if str(getattr(object_update.kind, "value", object_update.kind)) == "leave":
+                out.append((object_update.obj, None))
+                continue
             for change in object_update.changeSet:
-                if change.name == "info" and change.op in ("assign", "add"):
+                if (change.name == "info" and change.op in ("assign", "add")
+                        and change.val is not None):
                     out.append((object_update.obj, change.val))
+        for missing in filter_update.missingSet:
+            out.append((missing.obj, None))
     return out
+
+
+def _gone(task: ManagedObjectReference) -> SoapFault:
+    """The fault for a task the server no longer has (ManagedObjectNotFound, ``.task``)."""
+    from aiovsphere._faults import fault_class
+    from aiovsphere.vim import types as t
+
+    return fault_class("ManagedObjectNotFound")(
+        f"task {task.value} no longer exists on the server", fault=t.ManagedObjectNotFound(
+            obj=task), fault_name="ManagedObjectNotFound", method="WaitForUpdatesEx",
+        task=task)
 
 
 async def _cancel(client: Client, tasks: list[ManagedObjectReference]) -> None:

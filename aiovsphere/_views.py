@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiovsphere._deadline import without_deadline
@@ -40,17 +40,40 @@ async def create_then_destroy(
     The call runs in a task of its own, outside the caller's deadline (with its own
     ``_CLEANUP_SECONDS``): cut off at the deadline, the request would leave the server's
     object behind with nobody knowing its moref. The caller's wait still ends at its
-    deadline; its ``TimeoutError`` then comes once the object is destroyed."""
+    deadline; its ``TimeoutError`` comes once the object is destroyed, or after
+    ``CLEANUP_GRACE`` seconds with the clean-up going on in the background (a server that
+    does not answer never holds a cancellation up for long)."""
     with without_deadline():
         create = asyncio.ensure_future(client.invoke(ref, method, timeout=_CLEANUP_SECONDS,
                                                      **params))
     try:
         made: ManagedObjectReference = await asyncio.shield(create)
     except BaseException:
-        with without_deadline():
-            await asyncio.shield(_destroy_when_made(client, create, destroy))
+        await run_cleanup(_destroy_when_made(client, create, destroy))
         raise
     return made
+
+
+CLEANUP_GRACE = 2.0  # seconds a cancelled caller waits for its clean-up to finish
+_BACKGROUND: set[asyncio.Task[Any]] = set()
+
+
+async def run_cleanup(coro: Coroutine[Any, Any, None], grace: float = CLEANUP_GRACE) -> None:
+    """Run a clean-up ``coro`` outside the caller's deadline and cancellation; wait for it
+    up to ``grace`` seconds, then let it finish in the background (kept referenced, its
+    errors swallowed). Used on the way out of a cancelled or failed call."""
+    with without_deadline():
+        task = asyncio.ensure_future(coro)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_forget)
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait({task}, timeout=grace)
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    _BACKGROUND.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: clean-ups swallow their own errors anyway
 
 
 async def _destroy_when_made(client: Client, create: asyncio.Future[Any], destroy: str) -> None:

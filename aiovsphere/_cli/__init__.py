@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from aiovsphere._cli import _browse, _events, _inventory, _metrics, _power, _tasks
+from aiovsphere._cli import _browse, _demo, _events, _inventory, _metrics, _power, _tasks
 
 __all__ = ["app"]
 
@@ -57,3 +57,4 @@ app.command("events")(_events.events)
 app.command("metrics")(_metrics.metrics)
 app.command("inventory")(_inventory.inventory)
 app.command("bench")(_inventory.bench)
+app.command("demo")(_demo.demo)

@@ -49,7 +49,7 @@ class SimFault(Exception):
         super().__init__(self.message)
 
 
-def fault(name: str, message: str = "", **members: Any) -> SimFault:
+def fault(name: str, message: str = "", /, **members: Any) -> SimFault:
     """``SimFault`` for the vim fault ``name`` with ``members``:
     ``raise fault("ManagedObjectNotFound", obj=ref)``."""
     from aiovsphere.vim import types as t

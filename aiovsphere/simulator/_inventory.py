@@ -3,9 +3,9 @@
 Named like vcsim's models so tests move between the two: datacenter ``DC0``; cluster
 ``DC0_C0`` with hosts ``DC0_C0_H0``...; standalone hosts ``DC0_H0``...; VMs
 ``DC0_H0_VM0`` on standalone hosts and ``DC0_C0_RP0_VM0`` in a cluster's resource pool;
-datastores ``LocalDS_0``...; the network ``VM Network``; a distributed switch ``DC0_DVS``
-with portgroup ``DC0_DVPG0``. The ESX model is one host (``localhost.localdomain``'s
-``ha-datacenter``, as ESXi names it).
+datastores ``LocalDS_0``...; the network ``VM Network``; a distributed switch ``DVS0``
+with portgroup ``DC0_DVPG0`` (the VMs' NICs are on it). The ESX model is one host
+(``localhost.localdomain``'s ``ha-datacenter``, as ESXi names it).
 """
 
 from __future__ import annotations
@@ -61,8 +61,13 @@ class InventorySpec:
 
 def build(sim: Simulator) -> None:
     """Fill ``sim.model``: the service objects, then the inventory."""
+    from aiovsphere.simulator._handlers import events, folders, perf
     from aiovsphere.simulator._service import create_service
     from aiovsphere.simulator._vpx import build_inventory
 
     create_service(sim)
     build_inventory(sim)
+    # Managers whose properties are read before any of their methods is called.
+    events.install(sim)
+    perf.install(sim)
+    folders.install_settings(sim)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
 import secrets
@@ -75,6 +76,9 @@ class Simulator:
         api_version: the newest vim25 version served (``about.apiVersion``).
         task_seconds: how long a task runs (queued -> running with progress -> done).
         seed: seeds the synthetic values (performance samples, MAC addresses, UUIDs).
+        session_idle_timeout: seconds after which an idle session ends (the next call
+            gets NotAuthenticated), as vCenter's SOAP session timeout; ``None``: never.
+            May be changed while running.
     """
 
     def __init__(
@@ -90,6 +94,7 @@ class Simulator:
         api_version: str = DEFAULT_API_VERSION,
         task_seconds: float = 0.05,
         seed: int = 0,
+        session_idle_timeout: float | None = None,
     ) -> None:
         from aiovsphere.simulator._inventory import InventorySpec
 
@@ -105,6 +110,7 @@ class Simulator:
         self.api_version = api_version
         self.task_seconds = task_seconds
         self.seed = seed
+        self.session_idle_timeout = session_idle_timeout
         self.schema = schema()
         self.model = Model()
         self.sessions: dict[str, Session] = {}  # by cookie
@@ -112,9 +118,10 @@ class Simulator:
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self._built = False
         from aiovsphere.simulator._injection import FaultInjector
 
-        self.faults = FaultInjector()
+        self.faults = FaultInjector(self)
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -138,16 +145,23 @@ class Simulator:
         from aiovsphere.simulator import _handlers  # noqa: F401 - registers every handler
         from aiovsphere.simulator._inventory import build
 
-        build(self)
+        if not self._built:  # a stopped simulator started again keeps its inventory
+            build(self)
+            self._built = True
+            # The model is long-lived and large: move it out of the GC's young generations
+            # so collections during requests do not walk it again and again.
+            gc.collect()
+            gc.freeze()
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.router.add_post("/sdk", self._soap)
         app.router.add_get("/sdk/vimServiceVersions.xml", self._versions)
         app.router.add_get("/sdk/vimService.wsdl", self._wsdl)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                               shutdown_timeout=0.5)
         await runner.setup()
         ssl_context = self._ssl_context() if self.https else None
         site = web.TCPSite(runner, self.host, self.port, ssl_context=ssl_context,
-                           shutdown_timeout=0.5, backlog=2048)
+                           backlog=2048)
         await site.start()
         self._runner = runner
         server = site._server  # the asyncio Server: its socket tells the port
@@ -159,6 +173,7 @@ class Simulator:
     async def stop(self) -> None:
         """Stop listening; running tasks and waits end."""
         runner, self._runner = self._runner, None
+        self.faults.clear()  # held (paused) calls go on, so the server can stop
         for task in list(self._background):
             task.cancel()
         if self._background:
@@ -248,7 +263,7 @@ class Simulator:
         name = call.method.name
         ctx = Context(self, session, name)
         try:
-            override = await self.faults.on_call(name, call.this)
+            override = await self.faults.on_call(request, name, call.this)
             if override is not None:
                 return override
             if session is None and name not in NO_SESSION:
@@ -265,12 +280,13 @@ class Simulator:
                                          f'{COOKIE}="{ctx.session.cookie}"; Path=/; HttpOnly')
             out = encode_response(call.method, result, self.schema)
         except SimFault as exc:
-            return self._fault(exc)
+            return await self.faults.after(request, name, self._fault(exc))
         except EncodeError as exc:  # a handler returned a value that does not fit
             log.exception("simulator bug in %s", name)
             return self._fault(fault("SystemError", f"simulator: {exc}", reason=str(exc)))
-        return web.Response(body=out, content_type="text/xml", charset="utf-8",
-                            headers=headers)
+        return await self.faults.after(
+            request, name, web.Response(body=out, content_type="text/xml", charset="utf-8",
+                                        headers=headers))
 
     def _session_of(self, request: web.Request) -> Session | None:
         raw = request.cookies.get(COOKIE)

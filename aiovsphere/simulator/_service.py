@@ -81,6 +81,8 @@ def _manager_props(ref: Ref) -> dict[str, Any]:
     if ref.type == "SessionManager":
         return {"message": None, "messageLocaleList": ("en",), "supportedLocaleList": ("en",),
                 "defaultLocale": "en"}
+    if ref.type == "TaskManager":
+        return {"recentTask": (), "maxCollector": 32}
     if ref.type == "OptionManager":
         return {"setting": (), "supportedOption": ()}
     return {}

@@ -553,6 +553,12 @@ class Decoder:
         return member if member is not None else text  # unknown value from a newer server
 
     def _moref(self, el: etree._Element, declared: str) -> ManagedObjectReference:
+        """A moref (``<x type="VirtualMachine">vm-1</x>``); an ``xsi:type`` other than
+        ManagedObjectReference (a string, a data object) is a DecodeError, not a moref."""
+        xsi = el.get(XSI_TYPE)
+        if xsi is not None and xsi.rpartition(":")[2].strip() != "ManagedObjectReference":
+            raise DecodeError(f"expected a {declared} moref, got xsi:type {xsi.strip()!r}",
+                              path=_where(el))
         mtype = el.get("type")
         if mtype is None:
             if declared in ("ManagedObject", "ManagedObjectReference"):

@@ -33,7 +33,7 @@ from aiovsphere.soap.codec import (
 )
 from aiovsphere.vim._base import DataObject
 from aiovsphere.vim._moref import ManagedObjectReference
-from aiovsphere.vim._schema import MethodInfo, PropInfo, Schema
+from aiovsphere.vim._schema import MethodInfo, ParamInfo, PropInfo, Schema
 
 __all__ = ["Request", "decode_request", "encode_fault", "encode_response"]
 
@@ -44,6 +44,15 @@ _HEAD = (
     "<soapenv:Body>"
 )
 _TAIL = "</soapenv:Body></soapenv:Envelope>"
+
+# The undocumented method pyvmomi 8+ reads every property with, called on the object
+# itself: <Fetch><_this type="VirtualMachine">vm-1</_this><prop>name</prop></Fetch>; the
+# answer is the value as an anyType returnval. It is not in the schema, so it is here.
+FETCH = MethodInfo(
+    "Fetch", "ManagedObject", 0,
+    (ParamInfo(PropInfo("prop", "prop", "string", "xsd", False, False, False, 0), None),),
+    PropInfo("returnval", "returnval", "anyType", "any", False, True, False, 0),
+    None, None, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +97,8 @@ def decode_request(body: bytes, schema: Schema) -> Request:
         method = schema.method(this.type, name)
     except KeyError:
         method = schema.find_method(name)
+    if method is None and name == "Fetch":
+        method = FETCH
     if method is None:
         raise DecodeError(f"unknown method {name}", method=name)
     decoder = Decoder(schema)

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiovsphere.simulator._context import Context, fault, now
 from aiovsphere.simulator._dispatch import handles
+from aiovsphere.simulator._eventlog import post_event
 from aiovsphere.simulator._model import SimObject
 
 
@@ -50,12 +51,17 @@ def login(ctx: Context, this: SimObject, userName: str, password: str,
     if ctx.session is not None:
         ctx.sim.end_session(ctx.session)
     ctx.session = ctx.sim.new_session(userName, role)
+    post_event(ctx, "UserLoginSessionEvent", None, ipAddress="127.0.0.1", userAgent=None,
+               locale=ctx.session.locale, sessionId=ctx.session.key)
     return user_session(ctx)
 
 
 @handles("SessionManager", "Logout")
 def logout(ctx: Context, this: SimObject) -> None:
     if ctx.session is not None:
+        post_event(ctx, "UserLogoutSessionEvent", None, ipAddress="127.0.0.1",
+                   userAgent=None, callCount=0, sessionId=ctx.session.key,
+                   loginTime=ctx.session.login_time)
         ctx.sim.end_session(ctx.session)
 
 
