@@ -52,12 +52,24 @@ class Snapshot(Mapping["ManagedObjectReference", ObjectRecord]):
 
     __slots__ = ("__weakref__", "_records", "server_version", "timestamp", "version")
 
+    _records: Mapping[ManagedObjectReference, ObjectRecord]
+    version: int
+    server_version: str
+    timestamp: _dt.datetime
+
     def __init__(self, records: dict[ManagedObjectReference, ObjectRecord], version: int,
                  server_version: str) -> None:
-        self._records: Mapping[ManagedObjectReference, ObjectRecord] = MappingProxyType(records)
-        self.version = version
-        self.server_version = server_version
-        self.timestamp = _dt.datetime.now(_dt.UTC)
+        setattr_ = object.__setattr__
+        setattr_(self, "_records", MappingProxyType(records))
+        setattr_(self, "version", version)
+        setattr_(self, "server_version", server_version)
+        setattr_(self, "timestamp", _dt.datetime.now(_dt.UTC))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a Snapshot is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("a Snapshot is immutable")
 
     def __getitem__(self, key: ManagedObjectReference) -> ObjectRecord:
         return self._records[key]
@@ -128,6 +140,9 @@ class InventoryCache:
         """Start the background task (``async with`` does this)."""
         if self._task is not None:
             raise RuntimeError("InventoryCache is already started")
+        # A cache started again after close() waits for its own first snapshot.
+        self._snapshot = None
+        self.error = None
         self._task = asyncio.create_task(self._run(), name=f"InventoryCache{self.types}")
 
     async def close(self) -> None:

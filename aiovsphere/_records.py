@@ -241,6 +241,8 @@ def _apply_inner(value: Any, rest: list[tuple[str, str]], op: str, val: Any, nam
         new = None if last and removing else val if last else _apply_inner(
             getattr(value, seg), rest[1:], op, val, name)
         return value.model_copy(update={seg: new})
+    if value is not None and not isinstance(value, (tuple, list)):
+        raise ValueError(f"{name}: [{seg}] indexes a {type(value).__name__}, not an array")
     items = tuple(value or ())
     index = next((i for i, item in enumerate(items) if _key_of(item) == seg), None)
     if last:

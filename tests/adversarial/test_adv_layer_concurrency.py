@@ -75,7 +75,8 @@ async def test_parked_waits_do_not_starve_other_calls(vcsim_url: str) -> None:
 
 async def test_two_hundred_concurrent_users_on_one_client(vcsim_url: str) -> None:
     """80 retrieves, 80 watches and 40 caches at once (max_in_flight above the number of
-    parked waits, see the xfail above); each sees all 8 VMs; nothing is left after."""
+    parked waits, as it was before they had their own budget); each sees all 8 VMs;
+    nothing is left after."""
     with leak_checks() as problems:
         baseline = set(asyncio.all_tasks())
         async with aiovsphere.connect(vcsim_url, user="adv-200", password="pw",
