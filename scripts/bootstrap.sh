@@ -2,12 +2,13 @@
 # Sourced by the other scripts: makes sure this machine can build vcsim (Go and
 # the govmomi sources, from Debian) and that the repo's .venv holds the project
 # with its dev extras. Idempotent, and quick once everything is in place.
+# AIOVSPHERE_NO_VCSIM=1 skips Go and govmomi (the demo needs neither).
 
 _bootstrap() {
     local root govmomi=/usr/share/gocode/src/github.com/vmware/govmomi
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-    if ! command -v go >/dev/null || [[ ! -d $govmomi ]]; then
+    if [[ -z ${AIOVSPHERE_NO_VCSIM:-} ]] && { ! command -v go >/dev/null || [[ ! -d $govmomi ]]; }; then
         local sudo=()
         [[ $(id -u) -eq 0 ]] || sudo=(sudo)
         echo "bootstrap: installing Go and govmomi (needed to build vcsim)" >&2
