@@ -45,3 +45,13 @@ def bench(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the documentation site (mkdocs, strict)."""
     session.run(PY, "-m", "mkdocs", "build", "--strict", external=True)
+
+
+@nox.session
+def bench_simulator(session: nox.Session) -> None:
+    """The embedded simulator beside vcsim; ``-- --quick`` for a short run.
+
+    Start time (1,000 and 5,000 VMs), `small` requests/s and full-inventory reads
+    (``benchmarks/simulator.py``).
+    """
+    session.run(PY, "-m", "benchmarks.simulator", *session.posargs, external=True)

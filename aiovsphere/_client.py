@@ -485,8 +485,11 @@ class Client(ClientAPI):
                 self._take_cookie(response.set_cookies)
                 self._finish(info, sink)
                 if sink.size > self.decode_in_thread_bytes:
-                    # Finish the parse, decode and free the tree off the loop.
-                    value = await asyncio.to_thread(self._decode_large, info, sink)
+                    # The parse ends on the thread that fed it: lxml keeps per-thread
+                    # name dictionaries, and finishing a parse on another thread that
+                    # has parsed before corrupts memory. Decode and free off the loop.
+                    root = sink.close()
+                    value = await asyncio.to_thread(self._decode_large, info, root)
                 else:
                     value = self._decode(info, sink.close())
                 return value
@@ -516,12 +519,12 @@ class Client(ClientAPI):
             raise fault_from(element, decoder, info.name)
         return decoder.returnval(element, info, consume=consume)
 
-    def _decode_large(self, info: MethodInfo, sink: _CallSink) -> Any:
+    def _decode_large(self, info: MethodInfo, root: Any) -> Any:
         """Worker-thread half of a large call: the tree is freed as it is decoded."""
         if not self.defer_gc:
-            return self._decode(info, sink.close(), consume=True)
+            return self._decode(info, root, consume=True)
         with deferred_full_collections():
-            return self._decode(info, sink.close(), consume=True)
+            return self._decode(info, root, consume=True)
 
     def _finish(self, info: MethodInfo, sink: _CallSink) -> None:
         """Refuse a response that is not a SOAP exchange (status, content type)."""

@@ -34,6 +34,7 @@ try:
 except ImportError:  # pragma: no cover - the cli extra is not installed
     sys.exit("python -m aiovsphere.simulator needs typer: pip install 'aiovsphere[cli]'")
 
+from aiovsphere.simulator._limits import ensure_open_files
 from aiovsphere.simulator._options import inventory_spec
 from aiovsphere.simulator._server import Simulator, User
 
@@ -122,7 +123,13 @@ def run(
         raise typer.Exit(1) from None
 
 
+# A connection is a file descriptor: as vcsim (Go raises its soft limit to the hard one),
+# raise the soft RLIMIT_NOFILE from a typical 1,024 so 1,000+ connections fit.
+OPEN_FILES = 65536
+
+
 async def _serve(sim: Simulator, exit_on_eof: bool) -> None:
+    ensure_open_files(OPEN_FILES)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -181,6 +181,7 @@ class Simulator:
         if runner is not None:
             await runner.cleanup()
         self._url = None
+        gc.unfreeze()  # what start() froze may be collected again (this model's cycles)
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run ``coro`` in the background (task progress, timers); cancelled at stop."""

@@ -69,7 +69,10 @@ def logout(ctx: Context, this: SimObject) -> None:
 def terminate_session(ctx: Context, this: SimObject, sessionId: tuple[str, ...]) -> None:
     ctx.require_write()
     by_key = {s.key: s for s in ctx.sim.sessions.values()}
-    for key in sessionId:
+    for key in sessionId:  # one by one: an error leaves the rest as they are (vCenter)
+        if ctx.session is not None and key == ctx.session.key:
+            raise fault("InvalidArgument", "use Logout to end the current session",
+                        invalidProperty="sessionId")
         session = by_key.get(key)
         if session is None:
             raise fault("NotFound", f"session {key} not found")
