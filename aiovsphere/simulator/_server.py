@@ -10,7 +10,6 @@ negotiation reads (aiovsphere's and pyvmomi's).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import hashlib
 import logging
@@ -235,8 +234,11 @@ class Simulator:
 
     # ------------------------------------------------------------------ HTTP
     async def _versions(self, _request: web.Request) -> web.Response:
+        # By the schema's order: internal version ids (m5CA1EF4D...) sort by position,
+        # so a newer release is never listed as a prior version.
+        served = self.schema.version_index(self.api_version)
         prior = [v for v in reversed(self.schema.versions)
-                 if _key(v) < _key(self.api_version)][:12]
+                 if self.schema.version_index(v) < served][:12]
         body = ('<?xml version="1.0" encoding="UTF-8" ?>\n<namespaces version="1.0">\n'
                 " <namespace>\n  <name>urn:vim25</name>\n"
                 f"  <version>{self.api_version}</version>\n  <priorVersions>\n"
@@ -310,11 +312,3 @@ def _now() -> Any:
     from aiovsphere.simulator._context import now
 
     return now()
-
-
-def _key(version: str) -> tuple[int, ...]:
-    out = []
-    for part in version.split("."):
-        with contextlib.suppress(ValueError):
-            out.append(int(part))
-    return tuple(out)
