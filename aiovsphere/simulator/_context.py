@@ -28,7 +28,7 @@ class Session:
     session-scoped moref (``session[key]...``) never carries the cookie."""
 
     key: str
-    cookie: str
+    cookie: str = field(repr=False)  # the secret: never in a repr
     user: str
     role: str  # "Admin" | "ReadOnly"
     login_time: _dt.datetime = field(default_factory=now)

@@ -13,6 +13,7 @@ plain functions or coroutines.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,11 @@ NO_SESSION = frozenset({
     "RetrieveServiceContent", "Login", "LoginByToken", "LoginExtensionByCertificate",
     "LoginExtensionBySubjectName", "CloneSession", "CurrentTime",
 })
+
+
+@functools.cache
+def _signature(fn: Handler) -> inspect.Signature:
+    return inspect.signature(fn)
 
 
 def handles(type_name: str, *methods: str) -> Callable[[Handler], Handler]:
@@ -66,6 +72,10 @@ async def invoke(ctx: Context, this: SimObject, method: str, params: dict[str, A
     if fn is None:
         raise fault("MethodNotFound", f"{this.type}.{method} is not implemented by the "
                     "aiovsphere simulator", receiver=this.ref, method=method)
+    try:
+        _signature(fn).bind(ctx, this, **params)
+    except TypeError as exc:  # a parameter the handler needs is absent (or unknown)
+        raise fault("InvalidRequest", f"{method}: {exc}") from None
     result = fn(ctx, this, **params)
     if inspect.isawaitable(result):
         result = await result

@@ -237,8 +237,10 @@ def unlink_child(sim: Simulator, parent: Ref, child: Ref, prop: str = "childEnti
 
 def move_entity(sim: Simulator, ref: Ref, new_parent: Ref) -> None:
     """Move an entity into folder ``new_parent`` (MoveIntoFolder_Task): unlinked from
-    the old parent's ``childEntity``, linked into the new one, ``parent`` updated."""
+    the old parent's ``childEntity``, linked into the new one, ``parent`` updated.
+    Raises the ManagedObjectNotFound SimFault, changing nothing, when either is gone."""
     obj = _obj(sim, ref)
+    _obj(sim, new_parent)
     old = obj.props.get("parent")
     if old is not None:
         unlink_child(sim, old, ref)

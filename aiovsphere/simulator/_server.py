@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from aiovsphere._errors import DecodeError, EncodeError
+from aiovsphere._errors import DecodeError
 from aiovsphere.simulator._context import Context, Session, SimFault, fault
 from aiovsphere.simulator._dispatch import NO_SESSION, invoke
 from aiovsphere.simulator._model import Model
@@ -147,10 +147,6 @@ class Simulator:
         if not self._built:  # a stopped simulator started again keeps its inventory
             build(self)
             self._built = True
-            # The model is long-lived and large: move it out of the GC's young generations
-            # so collections during requests do not walk it again and again.
-            gc.collect()
-            gc.freeze()
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.router.add_post("/sdk", self._soap)
         app.router.add_get("/sdk/vimServiceVersions.xml", self._versions)
@@ -161,7 +157,16 @@ class Simulator:
         ssl_context = self._ssl_context() if self.https else None
         site = web.TCPSite(runner, self.host, self.port, ssl_context=ssl_context,
                            backlog=2048)
-        await site.start()
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()  # e.g. the port is taken: nothing half-started
+            raise
+        # Listening: the model is long-lived and large, so move it out of the GC's young
+        # generations (collections during requests would walk it again and again);
+        # stop() unfreezes.
+        gc.collect()
+        gc.freeze()
         self._runner = runner
         server = site._server  # the asyncio Server: its socket tells the port
         assert server is not None
@@ -269,6 +274,9 @@ class Simulator:
             override = await self.faults.on_call(request, name, call.this)
             if override is not None:
                 return override
+            if session is not None and self.sessions.get(session.cookie) is not session:
+                # The session ended while fault injection held the call.
+                session = ctx.session = None
             if session is None and name not in NO_SESSION:
                 raise fault("NotAuthenticated", object=call.this,
                             privilegeId="System.View")
@@ -284,9 +292,12 @@ class Simulator:
             out = encode_response(call.method, result, self.schema)
         except SimFault as exc:
             return await self.faults.after(request, name, self._fault(exc))
-        except EncodeError as exc:  # a handler returned a value that does not fit
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a simulator bug: a SOAP fault, never a bare 500 page
             log.exception("simulator bug in %s", name)
-            return self._fault(fault("SystemError", f"simulator: {exc}", reason=str(exc)))
+            return self._fault(fault("SystemError", f"simulator: {type(exc).__name__}: {exc}",
+                                     reason=str(exc)))
         return await self.faults.after(
             request, name, web.Response(body=out, content_type="text/xml", charset="utf-8",
                                         headers=headers))

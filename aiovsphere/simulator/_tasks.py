@@ -21,7 +21,8 @@ so WaitForUpdatesEx on ``info`` sees every state and progress change. Its life, 
   75 at even intervals; then ``work(progress)`` applies the change;
 * ``success`` (``progress`` 100, ``result``, ``completeTime``) or ``error`` (``error``: the
   LocalizedMethodFault of the SimFault raised; ``RequestCanceled`` after
-  vim.Task.CancelTask).
+  vim.Task.CancelTask; ``SystemError`` with the text as ``reason`` for any other
+  exception, which is logged on the ``aiovsphere.simulator`` logger).
 
 A new task is posted as a ``TaskEvent`` and appears in TaskManager.recentTask (the newest
 200, as vCenter) and its entity's ``recentTask`` (the subset on that entity). Finished
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -55,6 +57,8 @@ _RECENT = 200  # TaskManager.recentTask keeps the newest this many (vCenter's li
 _KEEP_FINISHED = 5000  # finished Task objects kept readable
 _STEPS = (25, 50, 75)  # progress reported while running, before the work
 _MAX_QUEUED = 0.2  # seconds a task waits in "queued" (a fifth of task_seconds, at most)
+
+log = logging.getLogger("aiovsphere.simulator")
 
 # vim method -> vmodl method name (the second half of ``info.descriptionId``).
 _VMODL_NAMES: dict[str, str] = {
@@ -144,10 +148,13 @@ def _set_info(sim: Simulator, task: SimObject, **changes: Any) -> None:
 
 
 def _lock_of(entity: SimObject) -> asyncio.Lock:
-    lock: asyncio.Lock | None = entity.data.get("task_lock")
-    if lock is None:
-        lock = entity.data["task_lock"] = asyncio.Lock()
-    return lock
+    """The entity's task lock on the running loop: a lock binds to the first loop that
+    contends it, and a restarted simulator may run on another loop (a new one then)."""
+    loop = asyncio.get_running_loop()
+    held: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = entity.data.get("task_lock")
+    if held is None or held[0] is not loop:
+        held = entity.data["task_lock"] = (loop, asyncio.Lock())
+    return held[1]
 
 
 async def _run(sim: Simulator, task: SimObject, entity: SimObject, work: Work,
@@ -191,6 +198,13 @@ async def _run(sim: Simulator, task: SimObject, entity: SimObject, work: Work,
     except SimFault as exc:
         _finish(sim, task, state="error", progress=None,
                 error=t.LocalizedMethodFault(fault=exc.fault, localizedMessage=exc.message))
+        return
+    except Exception as exc:  # a simulator bug: fail the task rather than leave it hanging
+        log.exception("simulator task %s (%s) failed", task.ref.value,
+                      task.props["info"].name)
+        _finish(sim, task, state="error", progress=None,
+                error=t.LocalizedMethodFault(fault=t.SystemError(reason=str(exc)),
+                                             localizedMessage=f"simulator: {exc}"))
         return
     _finish(sim, task, state="success", progress=100, result=result)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from lxml import etree
 
-from aiovsphere._errors import DecodeError
+from aiovsphere._errors import DecodeError, EncodeError
 from aiovsphere.soap._xml import new_parser
 from aiovsphere.soap.codec import (
     NS_SOAPENV,
@@ -80,6 +80,11 @@ def decode_request(body: bytes, schema: Schema) -> Request:
         raise DecodeError(f"request is not well-formed XML: {exc}") from None
     if root is None or _local(root.tag) != "Envelope":
         raise DecodeError("request is not a SOAP envelope")
+    docinfo = root.getroottree().docinfo
+    if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None:
+        # SOAP forbids a DTD; the parser already expands nothing and reads no file, and
+        # refusing it outright means no entity is silently dropped from a value either.
+        raise DecodeError("a SOAP request may not carry a DOCTYPE")
     body_el = next((c for c in root if _local(c.tag) == "Body"), None)
     call = next((c for c in body_el if isinstance(c.tag, str)), None) if body_el is not None \
         else None
@@ -119,9 +124,26 @@ def decode_request(body: bytes, schema: Schema) -> Request:
             raise DecodeError(exc.reason, method=name, path=exc.path or tag) from None
         if prop.array:
             params[prop.attr] = (*params.get(prop.attr, ()), value)
+        elif prop.attr in params:
+            raise DecodeError(f"parameter {tag!r} given twice (it is not an array)",
+                              method=name, path=tag)
         else:
             params[prop.attr] = value
+    _check(schema, method, this, params)
     return Request(method, this, params)
+
+
+def _check(schema: Schema, method: MethodInfo, this: ManagedObjectReference,
+           params: dict[str, Any]) -> None:
+    """Validate the decoded call as the client validates what it sends: the same Encoder
+    refuses a missing required parameter or member, an enum value the schema lacks, an
+    integer out of its xsd range. The decoder stays lenient for what servers send; the
+    server is strict about what it stores (one bad value would make the object unreadable
+    for every session)."""
+    try:
+        Encoder(schema, len(schema.versions) - 1).call(method, this, params)
+    except EncodeError as exc:
+        raise DecodeError(exc.reason, method=method.name, path=exc.path) from None
 
 
 def encode_response(method: MethodInfo, value: Any, schema: Schema,

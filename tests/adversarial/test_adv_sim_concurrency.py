@@ -10,8 +10,6 @@ import random
 from collections import Counter
 from typing import Any
 
-import pytest
-
 import aiovsphere
 from aiovsphere.simulator import InventorySpec, Simulator
 from aiovsphere.vim import types as t
@@ -206,13 +204,6 @@ async def test_concurrent_clone_destroy_move_and_rename_keep_the_tree_consistent
         assert inconsistencies(sim) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "MoveIntoFolder_Task's work (simulator/_handlers/folders.py move_into_folder) checks "
-    "that the moved objects still exist but not the destination folder: queued behind a "
-    "Destroy_Task of that folder, it runs _inv_api.move_entity, which unlinks the VM from "
-    "its old parent and then fails in link_child with ManagedObjectNotFound; the VM is "
-    "left with parent = the old folder that no longer lists it (invisible to every "
-    "ContainerView and traversal)"))
 async def test_a_move_into_a_folder_destroyed_meanwhile_orphans_nothing() -> None:
     async with Simulator(task_seconds=0.02) as sim, \
             aiovsphere.connect(sim.url, user="a", password="pw") as client:

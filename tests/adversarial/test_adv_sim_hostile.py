@@ -84,12 +84,6 @@ async def test_entities_are_never_expanded_nor_files_read(sim: Simulator,
     await still_serving(sim, http)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "decode_request (aiovsphere/soap/server.py) parses requests with new_parser(), which "
-    "keeps a DOCTYPE and leaves entity references as unexpanded nodes instead of refusing "
-    "the document (the client's ResponseSink refuses any DOCTYPE): the call runs with the "
-    "text around the entity silently dropped, so <newName>abc&xxe;def</newName> renames "
-    "the VM to 'abc'"))
 async def test_a_request_with_a_doctype_is_refused(sim: Simulator,
                                                    http: aiohttp.ClientSession) -> None:
     cookie = await login_raw(http, sim.url)
@@ -129,12 +123,6 @@ async def test_a_body_over_the_limit_is_refused_and_the_server_goes_on(
     ("QueryEvents", "EventManager", ""),
     ("CreateSnapshot_Task", "VirtualMachine", "<name>s</name>"),
 ])
-@pytest.mark.xfail(strict=True, reason=(
-    "a call without a required parameter reaches the handler as a Python call missing an "
-    "argument: the TypeError escapes Simulator._soap (aiovsphere/simulator/_server.py), "
-    "which catches only SimFault and EncodeError, so aiohttp answers '500 Internal Server "
-    "Error' as text/plain instead of a SOAP fault (vCenter: InvalidRequest); "
-    "decode_request does not check required parameters"))
 async def test_a_missing_required_parameter_is_a_soap_fault(
         sim: Simulator, http: aiohttp.ClientSession, method: str, this_type: str,
         inner: str) -> None:
@@ -148,10 +136,6 @@ async def test_a_missing_required_parameter_is_a_soap_fault(
     await still_serving(sim, http)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "decode_request (aiovsphere/soap/server.py) takes the last of repeated elements for a "
-    "non-array parameter (params[prop.attr] = value) instead of refusing the request: "
-    "Login with two userName elements logs in as the second"))
 async def test_an_array_where_a_scalar_is_expected_is_refused(
         sim: Simulator, http: aiohttp.ClientSession) -> None:
     answer = await post(http, sim.url, call(
@@ -270,13 +254,6 @@ async def test_logout_while_calls_are_in_flight(sim: Simulator,
     '<backing xsi:type="VirtualEthernetCardNetworkBackingInfo"><deviceName>VM Network'
     "</deviceName></backing></device></deviceChange></spec>",
 ], ids=["enum-shares", "enum-latency", "int-range", "int-range-device"])
-@pytest.mark.xfail(strict=True, reason=(
-    "decode_request (aiovsphere/soap/server.py) decodes with the client's lenient Decoder: "
-    "a value that is no member of its enum or does not fit xsd:int is accepted, "
-    "ReconfigVM_Task stores it in the VM's config, and from then on every read of "
-    "'config' by anyone (RetrievePropertiesEx, WaitForUpdatesEx, pyvmomi's Fetch) fails "
-    "with SystemError from the simulator's own encoder; vCenter refuses such a request "
-    "(InvalidRequest)"))
 async def test_a_value_outside_its_xsd_type_is_refused_not_stored(
         sim: Simulator, http: aiohttp.ClientSession, inner: str) -> None:
     cookie = await login_raw(http, sim.url)
@@ -297,11 +274,6 @@ async def test_a_value_outside_its_xsd_type_is_refused_not_stored(
         vm.props["config"] = before  # the module's simulator is shared
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SetTaskState (simulator/_handlers/tasks.py) takes any string as the state (the "
-    "server decoder does not check enum members): info.state 'bogus' is stored and every "
-    "WaitForUpdatesEx that reports the task's info then fails with SystemError ('bogus' "
-    "is not a TaskInfoState value) for every session watching it"))
 async def test_set_task_state_refuses_a_state_that_is_no_task_info_state(
         sim: Simulator, http: aiohttp.ClientSession) -> None:
     async with aiovsphere.connect(sim.url, user="admin", password="pw") as client:

@@ -154,13 +154,6 @@ def _first_life(sim: Simulator) -> None:
     asyncio.run(life())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a restarted Simulator keeps its model, and with it each entity's asyncio.Lock "
-    "(_tasks._lock_of, entity.data['task_lock']), bound to the event loop of its first "
-    "life once contended: on another loop the second queued task on that entity dies "
-    "in _tasks._run with RuntimeError('... is bound to a different event loop'), which "
-    "_run does not catch (only CancelledError and SimFault), so the task stays 'queued' "
-    "forever and wait_for_task hangs"))
 async def test_a_simulator_restarted_on_another_loop_runs_its_queued_tasks() -> None:
     sim = Simulator(task_seconds=0.02)
     await asyncio.to_thread(_first_life, sim)
@@ -190,11 +183,6 @@ async def test_a_stopped_simulator_is_freed() -> None:
 
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Simulator.start (aiovsphere/simulator/_server.py) calls gc.freeze() before it binds: "
-    "when the bind fails (port in use) start raises, 'async with' never calls stop(), and "
-    "the gc.unfreeze() that stop() does never happens: every object alive in the process "
-    "stays in the permanent generation (never collected) until some other simulator stops"))
 async def test_a_failed_start_leaves_the_garbage_collector_as_it_was() -> None:
     async with Simulator() as running:
         port = int(running.url.rsplit(":", 1)[1].split("/")[0])

@@ -225,12 +225,6 @@ async def test_a_read_only_user_cannot_list_everyones_sessions_tolerance(
                                   sessionID=key, userName="admin") is True
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SessionManager.sessionList needs Sessions.TerminateSession and SessionIsActive needs "
-    "Sessions.ValidateSession on vCenter (pyVmomi's type info), which a read-only user "
-    "lacks; the simulator serves both to anyone (service.session_list has no privilege "
-    "check, session_is_active no ctx.require_write()), so a read-only user lists every "
-    "session's key and user and probes them"))
 async def test_a_read_only_user_cannot_enumerate_or_probe_sessions(sim: Simulator) -> None:
     async with aiovsphere.connect(sim.url, user="admin", password=PASSWORD), \
             aiovsphere.connect(sim.url, user="viewer", password=PASSWORD) as ro:
@@ -291,10 +285,6 @@ async def test_secrets_stay_out_of_faults_logs_and_reprs(
         assert not [s for s in secrets if s in text], text[:300]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Session (aiovsphere/simulator/_context.py) is a plain @dataclass: its generated "
-    "repr shows the cookie, the bearer secret of the session (and Simulator.sessions is "
-    "keyed by it); give 'cookie' field(repr=False)"))
 async def test_a_session_repr_hides_its_cookie(sim: Simulator) -> None:
     async with aiovsphere.connect(sim.url, user="admin", password=PASSWORD):
         session = next(iter(sim.sessions.values()))
@@ -302,12 +292,6 @@ async def test_a_session_repr_hides_its_cookie(sim: Simulator) -> None:
 
 
 @pytest.mark.parametrize("how", ["pause-terminate", "delay-expire"])
-@pytest.mark.xfail(strict=True, reason=(
-    "Simulator._soap (aiovsphere/simulator/_server.py) looks the session up before the "
-    "fault-injection hook on_call, where Pause and Delay rules hold the call, and does not "
-    "look again: a session terminated (TerminateSession, expire_sessions) while its call "
-    "is held still acts when the call goes on (the VM powers off, the rename happens) "
-    "instead of getting NotAuthenticated"))
 async def test_a_call_held_while_its_session_ends_is_not_authenticated(
         sim: Simulator, how: str) -> None:
     vm = named(sim, "DC0_H0_VM0")

@@ -364,6 +364,8 @@ def move_into_folder(ctx: Context, this: SimObject, list: tuple[Ref, ...] = ()) 
 
     async def work(progress: Any) -> None:
         model = ctx.model
+        if model.get(this.ref) is not this:  # destroyed while the task was queued
+            raise fault("ManagedObjectNotFound", obj=this.ref)
         for obj in objects:
             if obj.ref not in model:
                 raise fault("ManagedObjectNotFound", obj=obj.ref)

@@ -34,14 +34,18 @@ def user_session(ctx: Context) -> Any:
 
 
 def session_list(ctx: Context) -> Any:
+    """SessionManager.sessionList: every session, as UserSession; a read-only caller sees
+    only its own (vCenter lists the others only with Sessions.TerminateSession)."""
     from aiovsphere.vim import types as t
 
+    own = ctx.session
+    sessions = [own] if own is not None and own.read_only else ctx.sim.sessions.values()
     return tuple(
         t.UserSession(key=s.key, userName=s.user, fullName=s.user, loginTime=s.login_time,
                       lastActiveTime=s.last_active, locale=s.locale, messageLocale=s.locale,
                       extensionSession=False, ipAddress="127.0.0.1", userAgent="",
                       callCount=0)
-        for s in ctx.sim.sessions.values())
+        for s in sessions)
 
 
 @handles("SessionManager", "Login")
@@ -81,6 +85,9 @@ def terminate_session(ctx: Context, this: SimObject, sessionId: tuple[str, ...])
 
 @handles("SessionManager", "SessionIsActive")
 def session_is_active(ctx: Context, this: SimObject, sessionID: str, userName: str) -> bool:
+    """vim.SessionManager.SessionIsActive: NoPermission (Sessions.ValidateSession) for a
+    read-only user."""
+    ctx.require_write()
     return any(s.key == sessionID and s.user == userName for s in ctx.sim.sessions.values())
 
 
