@@ -12,6 +12,10 @@ import pytest
 import aiovsphere
 from aiovsphere import faults
 
+# pytest-asyncio's default (strict) mode runs only marked coroutine tests; with
+# asyncio_mode = "auto" this mark is harmless.
+pytestmark = pytest.mark.asyncio
+
 
 # --- the code under test: yours ------------------------------------------------------
 async def server_time(client: aiovsphere.Client, attempts: int = 3) -> object:

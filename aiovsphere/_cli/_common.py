@@ -171,6 +171,10 @@ class Conn:
     user: str
     password: str = field(repr=False)
     insecure: bool = False
+    # Pin the server certificate (SHA-256 or SHA-1 hex, e.g. the simulator's
+    # SIMULATOR_THUMBPRINT): from the environment, for every command alike.
+    thumbprint: str | None = field(
+        default_factory=lambda: os.environ.get("AIOVSPHERE_THUMBPRINT") or None)
 
     def __post_init__(self) -> None:
         _remember(self.password)
@@ -200,7 +204,8 @@ def run(conn: Conn, job: Callable[[Client], Awaitable[T]], **options: Any) -> T:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGTERM, on_sigterm)
         async with aiovsphere.connect(conn.url, user=conn.user, password=conn.password,
-                                      insecure=conn.insecure, **options) as client:
+                                      insecure=conn.insecure, thumbprint=conn.thumbprint,
+                                      **options) as client:
             return await job(client)
 
     try:

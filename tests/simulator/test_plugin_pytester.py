@@ -161,10 +161,12 @@ def test_without_pytest_asyncio_only_the_async_fixtures_fail(
     result.stdout.fnmatch_lines(["*the vsphere_simulator fixture needs pytest-asyncio*"])
 
 
-def test_the_documented_example_runs(user_project: pytest.Pytester) -> None:
-    user_project.makeini("""
+@pytest.mark.parametrize("mode", ["auto", "strict"])
+def test_the_documented_example_runs(user_project: pytest.Pytester, mode: str) -> None:
+    """As copied by a user, in either pytest-asyncio mode (strict is its default)."""
+    user_project.makeini(f"""
         [pytest]
-        asyncio_mode = auto
+        asyncio_mode = {mode}
         asyncio_default_fixture_loop_scope = function
         filterwarnings = error
     """)
