@@ -13,6 +13,8 @@ Inventory: ``--vms N`` alone gives about N VMs spread over one cluster and stand
 hosts (as ``Simulator(vms=N)``); with ``--datacenters``/``--clusters``/``--hosts``/
 ``--cluster-hosts`` the shape is yours and ``--vms`` is the total spread over its
 clusters and standalone hosts (default: 2 per cluster and per host, as vcsim).
+``--networks N`` gives each datacenter N standard networks ("VM Network", "VM Network 1"...)
+and ``--portgroups N`` N distributed portgroups (``DC0_DVPG0``...) on its switch.
 Accounts: any non-empty user name and password log in (user names starting with
 ``readonly`` as read-only) unless ``--user``/``--password`` fix the one administrator
 account; ``--readonly-user`` adds a read-only account (``--readonly-password``, default
@@ -85,6 +87,10 @@ def run(
                                                       min=0)] = None,
     resource_pools: Annotated[int, typer.Option(help="child resource pools per cluster",
                                                 min=0)] = 0,
+    networks: Annotated[int, typer.Option(help="standard networks per datacenter",
+                                          min=1)] = 1,
+    portgroups: Annotated[int, typer.Option(help="distributed portgroups per datacenter",
+                                            min=1)] = 1,
     esx: Annotated[bool, typer.Option("--esx", help="a standalone ESXi instead of "
                                       "vCenter")] = False,
     https: Annotated[bool, typer.Option("--https", help="serve TLS (self-signed; prints "
@@ -109,7 +115,8 @@ def run(
     """
     try:
         spec = inventory_spec(vms, datacenters=datacenters, clusters=clusters, hosts=hosts,
-                              cluster_hosts=cluster_hosts, resource_pools=resource_pools)
+                              cluster_hosts=cluster_hosts, resource_pools=resource_pools,
+                              networks=networks, portgroups=portgroups)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--vms") from None
     users = _users(user, password, readonly_user, readonly_password)

@@ -3,8 +3,9 @@
 Named like vcsim's models so tests move between the two: datacenter ``DC0``; cluster
 ``DC0_C0`` with hosts ``DC0_C0_H0``...; standalone hosts ``DC0_H0``...; VMs
 ``DC0_H0_VM0`` on standalone hosts and ``DC0_C0_RP0_VM0`` in a cluster's resource pool;
-datastores ``LocalDS_0``...; the network ``VM Network``; a distributed switch ``DVS0``
-with portgroup ``DC0_DVPG0`` (the VMs' NICs are on it). The ESX model is one host
+datastores ``LocalDS_0``...; the networks ``VM Network``, ``VM Network 1``...; a
+distributed switch ``DVS0`` with portgroups ``DC0_DVPG0`` (the VMs' NICs are on it),
+``DC0_DVPG1``... (vcsim's ``Model.Portgroup``). The ESX model is one host
 (``localhost.localdomain``'s ``ha-datacenter``, as ESXi names it).
 """
 
@@ -27,7 +28,13 @@ class InventorySpec:
     ``vms`` VMs per standalone host and per cluster; ``cluster_hosts`` hosts per cluster;
     ``hosts`` standalone hosts per datacenter; ``resource_pools`` child pools per
     cluster (VMs stay in the cluster's root pool); ``datastores`` shared datastores;
-    ``dvs``: a distributed switch with one portgroup per datacenter.
+    ``dvs``: a distributed switch per datacenter with ``portgroups`` portgroups
+    (``DC0_DVPG0``..., the VMs on the first; ignored without ``dvs``); ``networks``
+    standard networks per datacenter ("VM Network", "VM Network 1"...; every host on
+    all, the VMs on the first without a switch).
+
+    Raises ``ValueError`` for a negative count, ``networks`` < 1,
+    or ``portgroups`` < 1 with ``dvs``.
     """
 
     datacenters: int = 1
@@ -39,6 +46,18 @@ class InventorySpec:
     datastores: int = 1
     dvs: bool = True
     esx_host: bool = False
+    portgroups: int = 1
+    networks: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("datacenters", "clusters", "cluster_hosts", "hosts", "vms",
+                     "resource_pools", "datastores", "portgroups", "networks"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"InventorySpec.{name} cannot be negative")
+        if self.networks < 1:
+            raise ValueError("InventorySpec.networks must be at least 1 (\"VM Network\")")
+        if self.dvs and self.portgroups < 1:
+            raise ValueError("InventorySpec.portgroups must be at least 1 with dvs=True")
 
     @classmethod
     def for_vm_count(cls, n: int, *, max_vms_per_pool: int = 50) -> InventorySpec:

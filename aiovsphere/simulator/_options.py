@@ -15,7 +15,7 @@ __all__ = ["INVENTORY_OPTIONS", "SHAPE", "inventory_spec", "make_simulator"]
 
 SHAPE = ("datacenters", "clusters", "hosts", "cluster_hosts")
 """Options that set the inventory's shape; with one of them ``vms`` is spread over it."""
-_EXTRA = ("resource_pools", "datastores", "dvs")
+_EXTRA = ("resource_pools", "datastores", "dvs", "portgroups", "networks")
 INVENTORY_OPTIONS = frozenset(("vms", *SHAPE, *_EXTRA))
 """Every option :func:`make_simulator` turns into the inventory (``inventory=`` aside)."""
 
@@ -23,12 +23,13 @@ INVENTORY_OPTIONS = frozenset(("vms", *SHAPE, *_EXTRA))
 def inventory_spec(vms: int | None = None, **options: Any) -> InventorySpec:
     """The inventory for ``vms`` VMs in all (``None``: vcsim's 2 per cluster and per
     standalone host) and ``options`` (:data:`SHAPE` and ``resource_pools``,
-    ``datastores``, ``dvs``; ``None`` values are ignored).
+    ``datastores``, ``dvs``, ``portgroups``, ``networks``; ``None`` values are ignored).
 
     Without a shape option, ``vms`` is spread as ``Simulator(vms=N)`` spreads it (one
     cluster and enough standalone hosts); with one, the other shape values keep vcsim's
     defaults and ``vms`` is divided over the clusters and standalone hosts, rounded up.
-    Raises ``ValueError`` for an unknown option or VMs with nowhere to run.
+    Raises ``ValueError`` for an unknown option, VMs with nowhere to run or a value
+    :class:`InventorySpec` refuses (a negative count...).
     """
     given = {k: v for k, v in options.items() if v is not None}
     unknown = sorted(set(given) - set(SHAPE) - set(_EXTRA))

@@ -6,7 +6,9 @@ VPX, as vcsim's model names it, with vCenter's moref values::
     └─ DC0 (datacenter-2): vm (group-v3), host (group-h4), datastore (group-s5),
        network (group-n6)
        ├─ network: VM Network (network-7), DVS0 (dvs-9: VmwareDistributedVirtualSwitch)
-       │  with DVS0-DVUplinks-9 (dvportgroup-11) and DC0_DVPG0 (dvportgroup-13)
+       │  with DVS0-DVUplinks-9 (dvportgroup-11) and DC0_DVPG0 (dvportgroup-13), then
+       │  ``spec.portgroups - 1`` more portgroups DC0_DVPG1... and ``spec.networks - 1``
+       │  more standard networks "VM Network 1"... (every host connects to all of them)
        ├─ host: DC0_H0 (domain-sN: ComputeResource) with host DC0_H0 (host-N) and pool
        │  Resources (resgroup-N); DC0_C0 (domain-cN: ClusterComputeResource) with hosts
        │  DC0_C0_H0..., pool Resources and its child pools DC0_C0_RP1...
@@ -23,7 +25,8 @@ vcsim's.
 ESX (``spec.esx_host``), as ESXi names things: root folder ``ha-folder-root``,
 ``ha-datacenter`` with ``ha-folder-vm``/``-host``/``-datastore``/``-network``, compute
 resource ``ha-compute-res`` and host ``ha-host`` (both ``localhost.localdomain``), pool
-``ha-root-pool``, network ``HaNetwork-VM Network``, datastore ``LocalDS_0`` (moref: its
+``ha-root-pool``, network ``HaNetwork-VM Network`` (and ``HaNetwork-VM Network 1``... with
+``spec.networks`` > 1), datastore ``LocalDS_0`` (moref: its
 VMFS UUID), VMs ``ha-host_VM0``... with numeric morefs (``vim.VirtualMachine:3``).
 """
 
@@ -91,10 +94,10 @@ class _Datacenter:
     host_folder: Ref
     ds_folder: Ref
     net_folder: Ref
-    network: Ref
+    standard: list[Ref]  # standard networks: "VM Network", "VM Network 1"...
     dvs: Ref | None = None
     uplink: Ref | None = None
-    portgroup: Ref | None = None
+    portgroups: list[Ref] = field(default_factory=list)  # DC0_DVPG0, DC0_DVPG1...
     computes: list[_Compute] = field(default_factory=list)
     datastores: list[tuple[Ref, str, str]] = field(default_factory=list)  # ref, name, uuid
     vms: list[Ref] = field(default_factory=list)
@@ -107,11 +110,27 @@ class _Datacenter:
         return [h for c in self.computes for h in c.hosts]
 
     @property
+    def network(self) -> Ref:
+        """The first standard network ("VM Network": the VMs' without a switch)."""
+        return self.standard[0]
+
+    @property
+    def portgroup(self) -> Ref | None:
+        """The first portgroup (``DC0_DVPG0``: the VMs'), ``None`` without a switch."""
+        return self.portgroups[0] if self.portgroups else None
+
+    @property
     def networks(self) -> tuple[Ref, ...]:
-        """What a host of this datacenter connects to (and the datacenter lists)."""
-        if self.uplink is not None and self.portgroup is not None:
-            return (self.network, self.uplink, self.portgroup)
-        return (self.network,)
+        """What a host of this datacenter connects to (and the datacenter lists): the
+        standard networks, then the switch's uplink portgroup and portgroups."""
+        if self.uplink is not None and self.portgroups:
+            return (*self.standard, self.uplink, *self.portgroups)
+        return tuple(self.standard)
+
+
+def _network_name(index: int) -> str:
+    """The name of standard network ``index``: "VM Network", "VM Network 1"..."""
+    return "VM Network" if index == 0 else f"VM Network {index}"
 
 
 def build_inventory(sim: Simulator) -> None:
@@ -147,14 +166,16 @@ def _build_vpx(sim: Simulator, st: InventoryState) -> None:
             ref=Ref("Datacenter", new("datacenter")), name=name, parent=ROOT_FOLDER,
             vm_folder=Ref("Folder", new("group-v")), host_folder=Ref("Folder", new("group-h")),
             ds_folder=Ref("Folder", new("group-s")), net_folder=Ref("Folder", new("group-n")),
-            network=Ref("Network", new("network")))
+            standard=[Ref("Network", new("network"))])
         if spec.dvs:
             new("task")  # vcsim: CreateDVS_Task
             dc.dvs = Ref("VmwareDistributedVirtualSwitch", new("dvs"))
             new("task")  # vcsim: AddDVPortgroup_Task (uplinks)
             dc.uplink = Ref("DistributedVirtualPortgroup", new("dvportgroup"))
-            new("task")  # vcsim: AddDVPortgroup_Task
-            dc.portgroup = Ref("DistributedVirtualPortgroup", new("dvportgroup"))
+            for _ in range(spec.portgroups):
+                new("task")  # vcsim: AddDVPortgroup_Task
+                dc.portgroups.append(Ref("DistributedVirtualPortgroup", new("dvportgroup")))
+        dc.standard += [Ref("Network", new("network")) for _ in range(1, spec.networks)]
         for h in range(spec.hosts):
             host_name = f"{name}_H{h}"
             cr = Ref("ComputeResource", new("domain-s"))
@@ -200,7 +221,8 @@ def _build_esx(sim: Simulator, st: InventoryState) -> None:
         vm_folder=Ref("Folder", "ha-folder-vm"), host_folder=Ref("Folder", "ha-folder-host"),
         ds_folder=Ref("Folder", "ha-folder-datastore"),
         net_folder=Ref("Folder", "ha-folder-network"),
-        network=Ref("Network", "HaNetwork-VM Network"), esx=True,
+        standard=[Ref("Network", f"HaNetwork-{_network_name(i)}")
+                  for i in range(spec.networks)], esx=True,
         computes=[_Compute(host.cr, host.name, Ref("ResourcePool", "ha-root-pool"), [host])],
     )
     dc.datastores = [(Ref("Datastore", volume if i == 0 else v.content_uuid(
@@ -228,7 +250,7 @@ def _entity_obj(ref: Ref, name: str, parent: Ref | None, extra: dict[str, Any]) 
 
 def _register_networks(st: InventoryState, dc: _Datacenter) -> None:
     """The datacenter's default NIC target and the datastores' URL pairs."""
-    if dc.portgroup is not None and dc.dvs is not None:
+    if dc.portgroup is not None and dc.dvs is not None:  # the VMs' NICs: DC0_DVPG0
         st.nic_targets[dc.ref] = v.DvsNic(
             dc.portgroup, f"{dc.name}_DVPG0", switch_uuid=v.dvs_uuid(st.seed, dc.dvs.value),
             portgroup_key=dc.portgroup.value)
@@ -321,9 +343,9 @@ def _make_datacenter(sim: Simulator, st: InventoryState, dc: _Datacenter,
         "configuration": t.DatacenterConfigInfo(defaultHardwareVersionKey=None,
                                                 maximumHardwareVersionKey="vmx-21"),
     }))
-    net_children: list[Ref] = [dc.network]
-    if dc.dvs is not None and dc.uplink is not None and dc.portgroup is not None:
-        net_children += [dc.dvs, dc.uplink, dc.portgroup]
+    net_children: list[Ref] = list(dc.standard)
+    if dc.dvs is not None and dc.uplink is not None and dc.portgroups:
+        net_children += [dc.dvs, dc.uplink, *dc.portgroups]
     folders = (
         (dc.vm_folder, "vm", tuple(dc.vms), ("Folder", "VirtualMachine", "VirtualApp")),
         (dc.host_folder, "host", tuple(c.ref for c in dc.computes),
@@ -340,24 +362,28 @@ def _make_datacenter(sim: Simulator, st: InventoryState, dc: _Datacenter,
         out.append(_entity_obj(ref, name, dc.ref, {"childEntity": children,
                                                    "childType": child_type}))
     # Networks.
-    out.append(_entity_obj(dc.network, "VM Network", dc.net_folder, {
-        "summary": v.network_summary(dc.network, "VM Network"), "host": host_refs,
-        "vm": net_vms}))
-    if dc.dvs is not None and dc.uplink is not None and dc.portgroup is not None:
+    for i, net in enumerate(dc.standard):
+        out.append(_entity_obj(net, _network_name(i), dc.net_folder, {
+            "summary": v.network_summary(net, _network_name(i)), "host": host_refs,
+            "vm": net_vms if i == 0 else ()}))
+    if dc.dvs is not None and dc.uplink is not None and dc.portgroups:
         switch_name = "DVS0"
         uplink_name = f"{switch_name}-DVUplinks-{dc.dvs.value.rsplit('-', 1)[-1]}"
-        pg_name = f"{dc.name}_DVPG0"
         uuid = v.dvs_uuid(st.seed, dc.dvs.value)
         uplink_ports = max(4, 4 * len(hosts))
+        # Port keys: DC0_DVPG0 0-7, the uplinks' next, then 8 for each further portgroup.
+        pgs: list[tuple[Ref, str, bool, int, int, tuple[Ref, ...]]] = [
+            (dc.uplink, uplink_name, True, uplink_ports, 8, ())]
+        for i, pg in enumerate(dc.portgroups):
+            first = 0 if i == 0 else 8 + uplink_ports + 8 * (i - 1)
+            pgs.append((pg, f"{dc.name}_DVPG{i}", False, 8, first,
+                        tuple(dc.vms) if i == 0 else ()))
         switch_values = v.dvs_values(
-            dc.dvs, switch_name, uuid, host_refs,
-            [(dc.uplink, uplink_name), (dc.portgroup, pg_name)], dc.uplink,
-            uplink_ports + 8, when)
+            dc.dvs, switch_name, uuid, host_refs, [(pg, name) for pg, name, *_ in pgs],
+            dc.uplink, uplink_ports + 8 * len(dc.portgroups), when)
         out.append(_entity_obj(dc.dvs, switch_name, dc.net_folder, {
-            **switch_values, "portgroup": (dc.uplink, dc.portgroup)}))
-        for pg, name, uplink, ports, first, vms in (
-                (dc.uplink, uplink_name, True, uplink_ports, 8, ()),
-                (dc.portgroup, pg_name, False, 8, 0, tuple(dc.vms))):
+            **switch_values, "portgroup": tuple(pg for pg, *_ in pgs)}))
+        for pg, name, uplink, ports, first, vms in pgs:
             out.append(_entity_obj(pg, name, dc.net_folder, {
                 "key": pg.value,
                 "config": v.portgroup_config(pg, name, dc.dvs, uplink=uplink, num_ports=ports,
@@ -445,7 +471,7 @@ def _make_host(sim: Simulator, st: InventoryState, dc: _Datacenter, host: _Host,
     mac = f"00:0c:29:{mac_tail[0:2]}:{mac_tail[2:4]}:{mac_tail[4:6]}"
     hardware = v.host_hardware(uuid)
     runtime = v.host_runtime(st.boot)
-    network = v.host_network(ip, mac, ["VM Network"])
+    network = v.host_network(ip, mac, [_network_name(i) for i in range(len(dc.standard))])
     if esx:
         ds_system = Ref("HostDatastoreSystem", "ha-datastoresystem")
         net_system = Ref("HostNetworkSystem", "networkSystem")

@@ -98,9 +98,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(**options): configure the vsphere_simulator fixture (aiovsphere's "
         "embedded vCenter): vms, datacenters, clusters, hosts, cluster_hosts, "
-        "resource_pools, datastores, dvs or inventory; https, esx, users, task_seconds, "
-        "session_idle_timeout, seed, api_version; login=(user, password) for "
-        "vsphere_client.",
+        "resource_pools, datastores, dvs, portgroups, networks or inventory; https, esx, "
+        "users, task_seconds, session_idle_timeout, seed, api_version; "
+        "login=(user, password) for vsphere_client.",
     )
 
 
