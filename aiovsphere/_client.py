@@ -34,6 +34,7 @@ from aiovsphere._errors import (
     ResponseTooLargeError,
     SoapFault,
     TransportError,
+    secret_pattern,
 )
 from aiovsphere._faults import from_localized
 from aiovsphere._gc import deferred_full_collections
@@ -132,7 +133,6 @@ class _BytesSink:
 
 # Calls that park on the server until something changes (up to maxWaitSeconds).
 _SERVER_WAITS = frozenset({"WaitForUpdatesEx", "WaitForUpdates"})
-_WHOLE_TOKEN_BELOW = 6  # secrets shorter than this are scrubbed as whole tokens only
 
 
 def _split_url(url: str) -> tuple[str, str]:
@@ -541,9 +541,9 @@ class Client(ClientAPI):
             status=sink.status, method=info.name, url=self.sdk_url,
         )
 
-    def _secret_forms(self) -> list[str]:
+    def _secret_forms(self) -> set[str]:
         """This client's own secrets (session cookie, password) in the forms a server may
-        echo them (raw, HTML- or URL-escaped), longest first (no partial leaks)."""
+        echo them (raw, HTML- or URL-escaped); ``secret_pattern`` orders them."""
         secrets = [self._cookie.strip('"') if self._cookie else "",
                    self.session._secret()]
         forms: set[str] = set()
@@ -551,19 +551,11 @@ class Client(ClientAPI):
             if secret:
                 forms.update((secret, html.escape(secret), html.escape(secret, quote=False),
                               quote(secret, safe=""), quote_plus(secret)))
-        return sorted(forms, key=len, reverse=True)
+        return forms
 
     def _secret_pattern(self) -> re.Pattern[str] | None:
-        """One regex for all secret forms. A secret shorter than
-        ``_WHOLE_TOKEN_BELOW`` characters is matched only as a whole token: scrubbing
-        every ``p`` of a one-letter test password would mangle every message ("im***lement")
-        while hiding nothing; as a token of its own it is still replaced."""
-        forms = self._secret_forms()
-        if not forms:
-            return None
-        parts = [re.escape(f) if len(f) >= _WHOLE_TOKEN_BELOW else
-                 rf"(?<![A-Za-z0-9]){re.escape(f)}(?![A-Za-z0-9])" for f in forms]
-        return re.compile("|".join(parts))
+        """This client's secrets as one regex (:func:`~aiovsphere._errors.secret_pattern`)."""
+        return secret_pattern(self._secret_forms())
 
     def _scrub(self, body: bytes) -> bytes:
         """``body`` with this client's secrets replaced by ``***``, before it becomes an

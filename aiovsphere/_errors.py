@@ -24,7 +24,7 @@ excerpts pass through :func:`redact` first.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ __all__ = [
     "VSphereError",
     "VersionError",
     "redact",
+    "secret_pattern",
 ]
 
 _EXCERPT = 300
@@ -61,6 +62,23 @@ _SECRET_PATTERNS = [
     re.compile(rb"(vmware_soap_session\s*=\s*\"?)([^\";\s<]+)", re.I),
     re.compile(rb"(<(?:[\w-]+:)?Assertion\b.*?>)(.*)(</(?:[\w-]+:)?Assertion>)", re.S),
 ]
+
+
+WHOLE_TOKEN_BELOW = 6  # secrets shorter than this are matched as whole tokens only
+
+
+def secret_pattern(secrets: Iterable[str], *, ignore_case: bool = False
+                   ) -> re.Pattern[str] | None:
+    """One regex matching every secret in ``secrets`` (longest first, so no part of a
+    longer one is left), or ``None`` for none. A secret shorter than ``WHOLE_TOKEN_BELOW``
+    characters matches only as a whole token: scrubbing every ``p`` of a one-letter test
+    password would mangle every message ("im***lement") while hiding nothing."""
+    forms = sorted({s for s in secrets if s}, key=len, reverse=True)
+    if not forms:
+        return None
+    parts = [re.escape(f) if len(f) >= WHOLE_TOKEN_BELOW else
+             rf"(?<![A-Za-z0-9]){re.escape(f)}(?![A-Za-z0-9])" for f in forms]
+    return re.compile("|".join(parts), re.I if ignore_case else 0)
 
 
 def redact(body: bytes, limit: int = _EXCERPT) -> str:

@@ -12,6 +12,7 @@ caller's cancellation and deadline.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 from collections.abc import Coroutine, Sequence
@@ -102,7 +103,7 @@ async def destroy_quietly(
         await asyncio.shield(destroy())
 
 
-class _View:
+class _View(abc.ABC):
     """Base of the two views: ``ref`` is the view's moref once entered."""
 
     _ref: ManagedObjectReference | None
@@ -118,8 +119,9 @@ class _View:
             raise RuntimeError(f"{type(self).__name__} is not open (use 'async with')")
         return self._ref
 
+    @abc.abstractmethod
     async def _create(self) -> ManagedObjectReference:
-        raise NotImplementedError
+        """Make the view on the server; its moref."""
 
     async def __aenter__(self) -> Any:
         if self._ref is not None:

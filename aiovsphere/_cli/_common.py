@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -33,7 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 import aiovsphere
-from aiovsphere._errors import SoapFault, VSphereError
+from aiovsphere._errors import SoapFault, VSphereError, secret_pattern
 from aiovsphere.vim._moref import ManagedObjectReference
 
 if TYPE_CHECKING:
@@ -113,7 +112,6 @@ class CliError(Exception):
 
 # ---------------------------------------------------------------------------- secrets
 _SECRETS: set[str] = set()
-_WHOLE_TOKEN_BELOW = 6  # as the client does: short secrets only as whole tokens
 
 
 def _remember(secret: str) -> None:
@@ -125,12 +123,9 @@ def scrub(text: str) -> str:
     """``text`` with every password seen in this process replaced by ``***``, in any case
     (a short one only where it stands as a token of its own, so ``p`` leaves ``open``
     alone)."""
-    for secret in sorted(_SECRETS, key=len, reverse=True):
-        pattern = re.escape(secret)
-        if len(secret) < _WHOLE_TOKEN_BELOW:
-            pattern = rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])"
-        text = re.sub(pattern, "***", text, flags=re.I)  # a host name comes lower-cased
-    return text
+    # Any case: a host name in an error comes lower-cased.
+    pattern = secret_pattern(_SECRETS, ignore_case=True)
+    return text if pattern is None else pattern.sub("***", text)
 
 
 def _one_line(text: str) -> str:

@@ -51,6 +51,7 @@ tests to call.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import datetime as _dt
@@ -141,7 +142,7 @@ class _Call:
     this: ManagedObjectReference
 
 
-class Rule:
+class Rule(abc.ABC):
     """What every rule shares: which calls it matches and its schedule (see
     :class:`Schedule`). ``seen``: matching calls counted while active; ``fired``: calls it
     acted on. Subclasses say what happens to a call."""
@@ -217,9 +218,9 @@ class Rule:
         return True
 
     # ------------------------------------------------------------------ action
+    @abc.abstractmethod
     async def _apply(self, call: _Call) -> web.StreamResponse | None:
         """Act on ``call``; a response ends the call, ``None`` lets it go on."""
-        raise NotImplementedError
 
     def _fire(self, call: _Call) -> str:
         """Prepare to act on ``call`` (e.g. draw a random delay); returns the record's
