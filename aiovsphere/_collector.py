@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiovsphere._deadline import remaining
 from aiovsphere._errors import CollectorInUseError, DecodeError, SoapFault
-from aiovsphere._views import create_then_destroy, destroy_quietly
+from aiovsphere._views import create_then_destroy, destroy_quietly, invoke_repeatable
 
 if TYPE_CHECKING:
     from aiovsphere._client import Client
@@ -210,8 +210,9 @@ class PropertyCollector:
             try:
                 if self.client.session.generation != self._generation:
                     raise _Lost
-                result = await self.client.invoke(
-                    ref, "WaitForUpdatesEx", version=self.version, options=options,
+                result = await invoke_repeatable(
+                    self.client, ref, "WaitForUpdatesEx", version=self.version,
+                    options=options,
                     timeout=wait + _WAIT_MARGIN_SECONDS)
             except (_Lost, SoapFault) as exc:
                 if not self._needs_rebuild(exc):
@@ -262,8 +263,9 @@ class PropertyCollector:
         self._reset = True
 
     async def _after_rebuild(self, options: Any, wait: float) -> Updates | None:
-        result = await self.client.invoke(
-            self._require(), "WaitForUpdatesEx", version=self.version, options=options,
+        result = await invoke_repeatable(
+            self.client, self._require(), "WaitForUpdatesEx", version=self.version,
+            options=options,
             timeout=wait + _WAIT_MARGIN_SECONDS)
         return self._answer(result)
 

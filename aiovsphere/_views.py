@@ -15,6 +15,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,34 @@ if TYPE_CHECKING:
 __all__ = ["ContainerView", "ListView", "create_then_destroy", "destroy_quietly"]
 
 _CLEANUP_SECONDS = 30
+
+
+async def invoke_repeatable(client: Client, ref: ManagedObjectReference, method: str, *,
+                            timeout: float | None = None, **params: Any) -> Any:
+    """``client.invoke`` for a call that ends the same way when sent twice, retried after
+    transport errors under the client's :class:`~aiovsphere.RetryPolicy` (its attempts,
+    backoff and deadline), although the method is not an idempotent read:
+
+    * ``Destroy*`` of a session object (view, collector, filter) in clean-up: a second
+      send after a lost answer finds ManagedObjectNotFound, which clean-up ignores; not
+      sending it again would leave the object behind until the session ends.
+    * ``WaitForUpdatesEx`` at one version: asked again, the collector answers the changes
+      since that same version (or InvalidCollectorVersion, which rebuilds the collector).
+
+    Never used for tasks, renames or anything else whose repetition has another effect.
+    """
+    policy = client.retry
+    if policy is None:
+        return await client.invoke(ref, method, timeout=timeout, **params)
+    repeatable = dataclasses.replace(policy, idempotent=_always)
+    return await repeatable.run(
+        lambda: client.invoke(ref, method, timeout=timeout, **params),
+        client.method_info(ref, method), stats=client.stats,
+        closed=lambda: client._closed)
+
+
+def _always(_method: object) -> bool:
+    return True
 
 
 async def create_then_destroy(
@@ -97,7 +126,7 @@ async def destroy_quietly(
     async def destroy() -> None:
         for target, name in calls:
             with contextlib.suppress(Exception):
-                await client.invoke(target, name, timeout=_CLEANUP_SECONDS)
+                await invoke_repeatable(client, target, name, timeout=_CLEANUP_SECONDS)
 
     with without_deadline():
         await asyncio.shield(destroy())
