@@ -25,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as _dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
     from aiovsphere.vim._moref import ManagedObjectReference
 
 __all__ = ["InventoryCache", "Snapshot"]
+
+log = logging.getLogger("aiovsphere")
+_random = random.Random()  # the reconnect jitter (not for secrets)
 
 
 class Snapshot(Mapping["ManagedObjectReference", ObjectRecord]):
@@ -95,11 +100,17 @@ class InventoryCache:
             :class:`~aiovsphere.ContainerView`.
         max_object_updates: ask the server to split big update sets (the cache still
             publishes whole sets only).
+        reconnect_seconds: how long (seconds) transport errors in a row (server restart,
+            resets, 502/503/504; the kinds the client's :class:`~aiovsphere.RetryPolicy`
+            retries) may last before the cache gives up; meanwhile it starts its stream
+            again after each, with the policy's jittered backoff. ``0``: give up at once.
+            Only a cache that has had its first snapshot does this: a start that fails
+            raises from ``async with``.
 
     ``async with`` starts it and waits for the first full snapshot. Errors of the
-    background task (the server is gone and stays gone) end it: :meth:`snapshot` keeps
-    returning the last snapshot, ``error`` holds the exception, and :meth:`wait_until`
-    raises it.
+    background task that are not transient (a fault, or a server gone for longer than
+    ``reconnect_seconds``) end it: :meth:`snapshot` keeps returning the last snapshot,
+    ``error`` holds the exception, and :meth:`wait_until` raises it.
     """
 
     def __init__(
@@ -111,8 +122,10 @@ class InventoryCache:
         container: ManagedObjectReference | ManagedObject | None = None,
         recursive: bool = True,
         max_object_updates: int | None = None,
+        reconnect_seconds: float = 300.0,
     ) -> None:
         self.client = client
+        self.reconnect_seconds = reconnect_seconds
         self.types = (type,) if isinstance(type, str) else tuple(type)
         self.paths = None if paths is None else tuple(paths)
         self.container = container
@@ -191,26 +204,57 @@ class InventoryCache:
 
     # ------------------------------------------------------------------ background
     async def _run(self) -> None:
-        try:
-            async with ContainerView(self.client, self.types, container=self.container,
-                                     recursive=self.recursive) as view:
-                async with contextlib.aclosing(watch_batches(
-                        self.client, view, self.paths, type=self.types,
-                        max_object_updates=self.max_object_updates)) as batches:
-                    building: dict[ManagedObjectReference, ObjectRecord] | None = None
-                    async for batch in batches:
-                        building = self._apply(building, batch)
-                        if not batch.truncated:
-                            self._publish(building, batch.version)
-                            building = None
-                        del batch  # not held while the next wait is pending (memory)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            self.error = exc
-            self._wake()
-            if not isinstance(exc, Exception):
+        loop = asyncio.get_running_loop()
+        failing_since: float | None = None
+        retry = 0
+        while True:
+            try:
+                async for _ in self._watch():
+                    failing_since, retry = None, 0  # an answer came: the stream is healthy
+                return
+            except asyncio.CancelledError:
                 raise
+            except BaseException as exc:
+                # A transport error (server restarting, connection reset, 503) that the
+                # call-level retries did not outlast: start the stream again (new view,
+                # collector and filter; the first answer is a full state) after a
+                # jittered backoff, for up to ``reconnect_seconds`` of failures in a row.
+                # The last snapshot stays readable meanwhile.
+                policy = self.client.retry
+                now = loop.time()
+                if failing_since is None:
+                    failing_since = now
+                if (isinstance(exc, Exception) and policy is not None
+                        and self._snapshot is not None  # a start that fails, fails fast
+                        and not self.client._closed
+                        and policy.should_retry(exc, idempotent=True)
+                        and now - failing_since < self.reconnect_seconds):
+                    retry += 1
+                    log.info("InventoryCache%s: stream lost (%s); starting again",
+                             self.types, type(exc).__name__)
+                    await asyncio.sleep(_random.uniform(0.0, policy.backoff_window(retry)))
+                    continue
+                self.error = exc
+                self._wake()
+                if not isinstance(exc, Exception):
+                    raise
+                return
+
+    async def _watch(self) -> AsyncIterator[None]:
+        """One watch stream over a new ContainerView; yields after each published set."""
+        async with ContainerView(self.client, self.types, container=self.container,
+                                 recursive=self.recursive) as view:
+            async with contextlib.aclosing(watch_batches(
+                    self.client, view, self.paths, type=self.types,
+                    max_object_updates=self.max_object_updates)) as batches:
+                building: dict[ManagedObjectReference, ObjectRecord] | None = None
+                async for batch in batches:
+                    building = self._apply(building, batch)
+                    if not batch.truncated:
+                        self._publish(building, batch.version)
+                        building = None
+                    del batch  # not held while the next wait is pending (memory)
+                    yield
 
     def _apply(self, building: dict[ManagedObjectReference, ObjectRecord] | None,
                batch: WatchBatch) -> dict[ManagedObjectReference, ObjectRecord]:

@@ -117,13 +117,13 @@ class ClientAPI:
     def inventory_cache(
         self, type: str | Sequence[str], paths: Sequence[str] | None = None, *,
         container: ManagedObjectReference | ManagedObject | None = None,
-        recursive: bool = True,
+        recursive: bool = True, reconnect_seconds: float = 300.0,
     ) -> InventoryCache:
         """An :class:`~aiovsphere.InventoryCache` (``async with``)."""
         from aiovsphere._cache import InventoryCache
 
         return InventoryCache(self._self(), type, paths, container=container,
-                              recursive=recursive)
+                              recursive=recursive, reconnect_seconds=reconnect_seconds)
 
     # ------------------------------------------------------------------ tasks
     async def wait_for_task(

@@ -152,7 +152,18 @@ class PropertyCollector:
         than the whole property.
         """
         entry = _Filter(spec, partial_updates)
-        entry.ref = await self._create(entry)
+        try:
+            entry.ref = await self._create(entry)
+        except SoapFault as exc:
+            # The session ended (terminated, expired) since this collector was made: the
+            # re-login inside invoke() left the old collector unknown to the server.
+            # Rebuild it, this filter included, as a wait would.
+            if not self._needs_rebuild(exc):
+                raise
+            self._filters.append(entry)
+            await self._rebuild(invalid_version=False)
+            assert entry.ref is not None
+            return entry.ref
         self._filters.append(entry)
         # A filter added after the first answer reports its objects as "enter" in the
         # next delta: that answer is no full state, so ``reset`` stays as it is.

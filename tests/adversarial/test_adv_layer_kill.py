@@ -51,7 +51,10 @@ async def test_server_killed_mid_watch_cache_events_and_find() -> None:
                         async for _event in stream:
                             following.set()
 
-                cache = client.inventory_cache("VirtualMachine", ["name"])
+                # reconnect_seconds=0: give up at the first lost stream (the default keeps
+                # trying for 5 minutes; tests/chaos shows a cache outliving a restart).
+                cache = client.inventory_cache("VirtualMachine", ["name"],
+                                               reconnect_seconds=0)
                 await cache.__aenter__()
                 assert len(cache.snapshot()) == 8
                 finder = finder_client.finder()

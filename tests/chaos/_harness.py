@@ -25,8 +25,10 @@ import collections
 import contextlib
 import dataclasses
 import gc
+import os
 import random
 import time
+import traceback
 import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -56,7 +58,10 @@ class Report:
     completed: int = 0
     cancelled: int = 0
     failed: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    failed_by_kind: collections.Counter[str] = dataclasses.field(
+        default_factory=collections.Counter)
     untyped: list[str] = dataclasses.field(default_factory=list)
+    traces: list[str] = dataclasses.field(default_factory=list)  # $AIOVSPHERE_CHAOS_TRACE
     hung: list[str] = dataclasses.field(default_factory=list)
     max_overrun: float = 0.0  # seconds past the deadline, worst operation
     objects_left: list[str] = dataclasses.field(default_factory=list)
@@ -259,6 +264,9 @@ async def _drive(client: aiovsphere.Client, target: Target, scenario: str,
             report.cancelled += 1
         except (aiovsphere.VSphereError, TimeoutError) as exc:
             report.failed[type(exc).__name__] += 1
+            report.failed_by_kind[f"{kind}: {type(exc).__name__}: {exc}"[:160]] += 1
+            if os.environ.get("AIOVSPHERE_CHAOS_TRACE") and len(report.traces) < 3:
+                report.traces.append("".join(traceback.format_exception(exc))[-3000:])
         except Exception as exc:
             report.untyped.append(f"{kind}: {type(exc).__name__}: {exc}"[:300])
         overrun = time.monotonic() - started - deadline
@@ -276,6 +284,8 @@ async def _drive(client: aiovsphere.Client, target: Target, scenario: str,
     probes = ([asyncio.create_task(_probe(client, state)) for _ in range(50)]
               if restart_probe else [])
     chaos_task = asyncio.create_task(chaos(target, client, state))
+    if os.environ.get("AIOVSPHERE_CHAOS_TRACE"):
+        cancellers.append(asyncio.create_task(_dump_stuck(tasks, deadline)))
     try:
         await asyncio.wait(tasks)
         await chaos_task
@@ -285,6 +295,28 @@ async def _drive(client: aiovsphere.Client, target: Target, scenario: str,
         for t in (*cancellers, *probes, chaos_task):
             t.cancel()
         await asyncio.gather(*cancellers, *probes, chaos_task, return_exceptions=True)
+
+
+async def _dump_stuck(tasks: list[asyncio.Task[None]], deadline: float) -> None:
+    """Debugging aid ($AIOVSPHERE_CHAOS_TRACE): where operations near their deadline are."""
+    await asyncio.sleep(deadline * 0.9)
+
+    def chain(task: asyncio.Task[Any]) -> list[str]:
+        lines, coro = [], task.get_coro()
+        while coro is not None:
+            frame = getattr(coro, "cr_frame", None) or getattr(coro, "ag_frame", None)
+            if frame is not None:
+                lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} "
+                             f"{frame.f_code.co_name}")
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None)
+        return lines
+
+    stuck = [t for t in tasks if not t.done()]
+    print(f"{len(stuck)} operations pending")
+    for task in stuck[:2]:
+        print("\n".join(chain(task)))
+    for inner in [t for t in asyncio.all_tasks() if "destroy" in repr(t.get_coro())][:3]:
+        print("destroy task:\n" + "\n".join(chain(inner)))
 
 
 async def _cancel_later(task: asyncio.Task[None], delay: float, index: int,

@@ -120,7 +120,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def _as_json(report: Report) -> dict[str, Any]:
     import dataclasses
 
-    data = dataclasses.asdict(report)
+    # Not dataclasses.asdict: it rebuilds a Counter from (key, value) pairs as keys.
+    data = {f.name: getattr(report, f.name) for f in dataclasses.fields(report)}
     data["leaks"] = report.leaks
     return data
 

@@ -127,4 +127,5 @@ async def test_chaos(target: Target, scenario: str, record_report: list[Report])
         assert counts.get("status 503", 0) > 0
     elif scenario == "session terminated, 500 calls in flight":
         assert report.relogins == 1  # one re-login for all of them (single flight)
-    assert report.completed > 0
+    if scenario != "responses stalled past the deadline":
+        assert report.completed > 0
