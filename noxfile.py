@@ -55,3 +55,14 @@ def bench_simulator(session: nox.Session) -> None:
     (``benchmarks/simulator.py``).
     """
     session.run(PY, "-m", "benchmarks.simulator", *session.posargs, external=True)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """Soak: 200 operations in flight for 30 minutes against the embedded simulator.
+
+    Client RSS, descriptors, asyncio tasks and server sessions every 10 s to
+    ``benchmarks/results/soak.csv``, plotted to ``docs/img/soak.png`` (``benchmarks/soak.py``;
+    ``-- --minutes 1 --interval 2`` for a quick check). Not in CI.
+    """
+    session.run(PY, "-m", "benchmarks.soak", *session.posargs, external=True)

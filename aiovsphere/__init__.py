@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     )
     from aiovsphere._property import filter_spec, iter_retrieve, retrieve
     from aiovsphere._records import ObjectRecord, apply_change
+    from aiovsphere._retry import RetryPolicy
     from aiovsphere._task import wait_for_task, wait_for_tasks
     from aiovsphere._views import ContainerView, ListView
     from aiovsphere._watch import ObjectChange, WatchBatch, watch, watch_batches
@@ -104,6 +105,7 @@ __all__ = [
     "PerfCounters",
     "PropertyCollector",
     "ResponseTooLargeError",
+    "RetryPolicy",
     "Snapshot",
     "SoapFault",
     "TransportError",
@@ -163,6 +165,7 @@ _LAZY = {
     "retrieve": "aiovsphere._property",
     "ObjectRecord": "aiovsphere._records",
     "apply_change": "aiovsphere._records",
+    "RetryPolicy": "aiovsphere._retry",
     "ContainerView": "aiovsphere._views",
     "ListView": "aiovsphere._views",
     "ObjectChange": "aiovsphere._watch",

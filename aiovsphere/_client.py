@@ -38,6 +38,7 @@ from aiovsphere._errors import (
 )
 from aiovsphere._faults import from_localized
 from aiovsphere._gc import deferred_full_collections
+from aiovsphere._retry import RetryPolicy
 from aiovsphere._versions import choose_version, versions_from_wsdl, versions_from_xml
 from aiovsphere.soap._xml import ResponseSink, XMLRejected
 from aiovsphere.soap.codec import Decoder, Encoder
@@ -73,7 +74,9 @@ class CallStats:
     ``queued`` calls are waiting for the in-flight semaphore; ``queue_wait_total`` /
     ``queue_wait_max`` say how long calls waited for it. ``waits_in_flight`` counts
     server-side waits (WaitForUpdatesEx) on the wire: they have a budget of their own
-    (``max_waits``), not a share of ``max_in_flight``.
+    (``max_waits``), not a share of ``max_in_flight``. ``retries`` counts the calls sent
+    again after a transport error (:class:`~aiovsphere.RetryPolicy`); each attempt also
+    counts in ``calls`` (and a failed one in ``failed``).
     """
 
     calls: int = 0
@@ -84,6 +87,7 @@ class CallStats:
     queue_wait_total: float = 0.0
     queue_wait_max: float = 0.0
     relogins: int = 0
+    retries: int = 0
 
 
 class _CallSink(ResponseSink):
@@ -135,6 +139,50 @@ class _BytesSink:
 _SERVER_WAITS = frozenset({"WaitForUpdatesEx", "WaitForUpdates"})
 
 
+# Wire tracing: with the "aiovsphere.wire" logger enabled at DEBUG, ``_call`` logs every
+# SOAP request and response body (the response's first 2 KB), scrubbed by ``_wire_text``.
+wire_log = logging.getLogger("aiovsphere.wire")
+_WIRE_CHARS = 4096
+# Methods whose whole result is a secret: a ticket that logs in, or credentials.
+_SECRET_RESULTS = frozenset({
+    "AcquireCloneTicket", "AcquireGenericServiceTicket", "AcquireLocalTicket",
+    "AcquireCimServicesTicket", "AcquireMksTicket", "AcquireTicket", "AcquireSessionTicket",
+    "AcquireCredentialsInGuest", "AcquireTicketInGuest",
+})
+_SECRET_TAGS = (r"(?:[\w-]+:)?(?:password|newPassword|oldPassword|sessionId|cloneTicket|"
+                r"token|samlToken|ticket|secret|key|BinarySecurityToken)")
+_SECRET_VALUE = re.compile(r"<(?:[\w-]+:)?(?:password|newPassword|oldPassword|sessionId|"
+                           r"cloneTicket|token|samlToken|ticket|secret)\b[^>]*>([^<]+)</", re.I)
+_WIRE_HIDE = (
+    re.compile(r"(<returnval\b[^>]*>).*?(?:</returnval>|$)", re.S),  # only _SECRET_RESULTS
+    # A secret element or SAML assertion the cut left open: hide it to the end.
+    re.compile(rf"(<{_SECRET_TAGS}\b[^>]*>)(?:(?!</).)*$", re.I | re.S),
+    re.compile(r"(<(?:[\w-]+:)?Assertion\b[^>]*>)(?:(?!</(?:[\w-]+:)?Assertion>).)*$", re.S),
+    re.compile(rf"(<{_SECRET_TAGS}\b[^>]*>)[^<]+(?=</)", re.I),  # BinarySecurityToken
+)
+
+
+def _wire_text(client: Client, method: str, body: bytes, request: bytes = b"") -> str:
+    """``body`` as the wire trace shows it: at most ``_WIRE_CHARS`` characters, with
+    ``***`` for this client's password and cookie (in every escaped form, ``_scrub``),
+    the vim25 secret elements and SAML assertions (:func:`~aiovsphere._errors.redact`),
+    every secret element value of ``request`` (a response echoing the clone ticket or
+    token it was sent), the result of a ticket-returning method, and a secret element
+    the cut left open."""
+    from aiovsphere._errors import redact
+
+    text = redact(client._scrub(body[: _WIRE_CHARS * 4]), _WIRE_CHARS * 4)
+    sent = {m.group(1).strip() for m in _SECRET_VALUE.finditer(
+        request[: 1 << 20].decode("utf-8", "replace"))} - {"***", ""}
+    pattern = secret_pattern(sent)
+    if pattern is not None:
+        text = pattern.sub("***", text)
+    for i, hide in enumerate(_WIRE_HIDE):
+        if i or method in _SECRET_RESULTS:
+            text = hide.sub(r"\1***", text)
+    return text[:_WIRE_CHARS] + ("..." if len(text) > _WIRE_CHARS else "")
+
+
 def _split_url(url: str) -> tuple[str, str]:
     """``"vc.example.com"`` / ``"https://vc/sdk"`` -> (base, sdk url)."""
     if "://" not in url:
@@ -173,6 +221,10 @@ class Client(ClientAPI):
         decode_in_thread_bytes: decode bodies larger than this off the event loop.
         defer_gc: defer full GC collections while such a body is decoded (see ``_gc``).
         keepalive: seconds between keep-alive calls (``CurrentTime``); ``None`` for none.
+        retry: when to send a call again after a transport error
+            (:class:`~aiovsphere.RetryPolicy`: idempotent reads on connection errors and
+            HTTP 502/503/504, any method whose connect failed; up to 4 attempts in all
+            within the call's deadline). ``None`` sends every call once.
     """
 
     def __init__(
@@ -191,6 +243,7 @@ class Client(ClientAPI):
         defer_gc: bool = True,
         keepalive: float | None = None,
         user_agent: str = "aiovsphere/0.1",
+        retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - frozen, shared safely
     ) -> None:
         from aiovsphere._session import Session
 
@@ -226,6 +279,9 @@ class Client(ClientAPI):
         self.decode_in_thread_bytes = decode_in_thread_bytes
         self.user_agent = user_agent
         self.stats = CallStats()
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy or None, not {type(retry).__name__}")
+        self.retry: RetryPolicy | None = retry
         self._cookie: str | None = None
         self._content: ServiceContent | None = None
         self.session: Session = Session(self, keepalive=keepalive)
@@ -408,7 +464,8 @@ class Client(ClientAPI):
         Raises:
             aiovsphere.faults.<Fault>: the server's SOAP fault.
             TimeoutError: ``timeout`` seconds (or an enclosing deadline) passed.
-            aiovsphere.TransportError: connection, HTTP status or invalid response.
+            aiovsphere.TransportError: connection, HTTP status or invalid response; for an
+                idempotent read, the last one after the retries of :attr:`retry`.
         """
         ref = getattr(ref, "ref", ref)
         assert isinstance(ref, ManagedObjectReference)
@@ -416,9 +473,22 @@ class Client(ClientAPI):
         if args:
             params = {**args, **params}
         body = self._encoder.call(info, ref, params)
+        retry = self.retry
+        if retry is None:
+            def send() -> Awaitable[Any]:
+                return self._call(info, body, timeout)
+        else:
+            # The transport retry runs inside the re-login retry: each of its (at most
+            # two) sends gets its own transport retries, within the call's timeout.
+            budget = timeout if timeout is not None else self.default_timeout
+
+            def send() -> Awaitable[Any]:
+                return retry.run(lambda: self._call(info, body, timeout), info,
+                                 timeout=budget, stats=self.stats,
+                                 closed=lambda: self._closed)
         if info.name in _NO_RELOGIN:
-            return await self._call(info, body, timeout)
-        return await self.retry_on_lost_session(lambda: self._call(info, body, timeout))
+            return await send()
+        return await self.retry_on_lost_session(send)
 
     async def _invoke_once(
         self, ref: ManagedObjectReference, method: str, timeout: float | None, **params: Any
@@ -455,6 +525,10 @@ class Client(ClientAPI):
             headers["Cookie"] = f"{SESSION_COOKIE}={self._cookie}"
         request = HttpRequest("POST", self.sdk_url, headers, body, info.name)
         sink = _CallSink(self.max_response_bytes)
+        trace = wire_log.isEnabledFor(logging.DEBUG)
+        if trace:
+            wire_log.debug("%s request (%d bytes): %s", info.name, len(body),
+                           _wire_text(self, info.name, body))
         try:
             async with _timeout_cm(timeout if timeout is not None else self.default_timeout):
                 long_poll = info.name in _SERVER_WAITS
@@ -482,6 +556,10 @@ class Client(ClientAPI):
                     else:
                         stats.in_flight -= 1
                     semaphore.release()
+                    if trace:
+                        wire_log.debug("%s response (HTTP %s, %d bytes): %s", info.name,
+                                       sink.status or "-", sink.size,
+                                       _wire_text(self, info.name, sink.head, body))
                 self._take_cookie(response.set_cookies)
                 self._finish(info, sink)
                 if sink.size > self.decode_in_thread_bytes:
@@ -542,10 +620,10 @@ class Client(ClientAPI):
         )
 
     def _secret_forms(self) -> set[str]:
-        """This client's own secrets (session cookie, password) in the forms a server may
+        """This client's secrets (cookie, password, clone tickets) in the forms a server may
         echo them (raw, HTML- or URL-escaped); ``secret_pattern`` orders them."""
         secrets = [self._cookie.strip('"') if self._cookie else "",
-                   self.session._secret()]
+                   *self.session._secrets()]
         forms: set[str] = set()
         for secret in secrets:
             if secret:
@@ -657,7 +735,15 @@ class Client(ClientAPI):
         self, ref: ManagedObjectReference, paths: Sequence[str], timeout: float | None
     ) -> dict[str, Any]:
         info = self.schema.method("PropertyCollector", "RetrievePropertiesEx")
-        result = await self._call(info, self._properties_body(ref, tuple(paths)), timeout)
+        body = self._properties_body(ref, tuple(paths))
+        retry = self.retry
+        if retry is None:
+            result = await self._call(info, body, timeout)
+        else:
+            result = await retry.run(
+                lambda: self._call(info, body, timeout), info,
+                timeout=timeout if timeout is not None else self.default_timeout,
+                stats=self.stats, closed=lambda: self._closed)
         out: dict[str, Any] = {}
         if result is None:
             return out

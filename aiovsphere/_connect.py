@@ -25,7 +25,9 @@ async def connect(
     ``async with aiovsphere.connect("https://vc", user="u", password="p") as client:``
 
     ``options`` are :class:`Client` arguments (``insecure``, ``thumbprint``, ``version``,
-    ``max_in_flight``, ``timeout``, ``keepalive``, ``transport``...). ``clone_ticket``
+    ``max_in_flight``, ``timeout``, ``keepalive``, ``transport``, ``retry``...): e.g.
+    ``retry=aiovsphere.RetryPolicy(attempts=6)`` or ``retry=None`` for no transport
+    retries (see :class:`~aiovsphere.RetryPolicy`). ``clone_ticket``
     joins a session another process acquired (vim.SessionManager.CloneSession) instead of
     logging in with a password. Without credentials the client is open but anonymous.
 

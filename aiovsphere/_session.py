@@ -19,6 +19,7 @@ bounded.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import logging
 from collections.abc import Coroutine
@@ -65,6 +66,8 @@ class Session:
         self._keepalive_interval = keepalive
         self._keepalive_task: asyncio.Task[None] | None = None
         self._exchange: asyncio.Task[UserSession] | None = None  # a Login/CloneSession
+        # Clone tickets seen (sent or acquired), to scrub them where a server echoes them.
+        self._tickets: collections.deque[str] = collections.deque(maxlen=8)
 
     def __repr__(self) -> str:
         who = self.user_session.userName if self.user_session else None
@@ -73,6 +76,10 @@ class Session:
     def _secret(self) -> str:
         """The password held for re-login ("" if none): for scrubbing error excerpts."""
         return self._credentials.password if self._credentials is not None else ""
+
+    def _secrets(self) -> list[str]:
+        """The password and the clone tickets this session sent or received lately."""
+        return [self._secret(), *self._tickets]
 
     @property
     def logged_in(self) -> bool:
@@ -145,14 +152,17 @@ class Session:
     async def login_by_clone_ticket(self, ticket: str) -> UserSession:
         """vim.SessionManager.CloneSession: join a session another process acquired."""
         self._credentials = None  # a ticket works once: no re-login possible
+        self._tickets.append(ticket)  # scrubbed from errors and the wire trace from now on
         async with self._lock:
             return await self._settle(self._session_call("CloneSession", cloneTicket=ticket))
 
     async def acquire_clone_ticket(self) -> str:
         """vim.SessionManager.AcquireCloneTicket: a one-time ticket for another process."""
         client = self._client
-        ticket = await client.invoke(client.service("sessionManager"), "AcquireCloneTicket")
-        return str(ticket)
+        ticket = str(await client.invoke(client.service("sessionManager"),
+                                         "AcquireCloneTicket"))
+        self._tickets.append(ticket)
+        return ticket
 
     async def logout(self) -> None:
         """vim.SessionManager.Logout (no-op if not logged in)."""
@@ -160,11 +170,13 @@ class Session:
             return
         client = self._client
         self.user_session = None
-        self._credentials = None
         try:
             await client.invoke(client.service("sessionManager"), "Logout")
         finally:
+            # Forgotten only now: a Logout fault that echoes the password is still
+            # scrubbed (Logout never logs in again, so holding it is harmless).
             client._cookie = None
+            self._credentials = None
 
     async def close(self) -> None:
         """Stop keep-alive and log out; errors are logged, not raised.

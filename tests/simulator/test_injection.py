@@ -37,7 +37,10 @@ async def sim() -> AsyncIterator[Simulator]:
 
 @pytest.fixture
 async def client(sim: Simulator) -> AsyncIterator[aiovsphere.Client]:
-    async with aiovsphere.connect(sim.url, user="admin", password="pw") as client:
+    # retry=None: these tests watch each injected fault reach the caller; the client's
+    # retries of idempotent reads are tested in tests/client/test_retry.py
+    async with aiovsphere.connect(sim.url, user="admin", password="pw",
+                                  retry=None) as client:
         yield client
 
 

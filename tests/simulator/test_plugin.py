@@ -88,10 +88,12 @@ async def test_faults_fixture_is_the_simulators(vsphere_simulator: Simulator,
                                                 vsphere_client: aiovsphere.Client) -> None:
     assert vsphere_faults is vsphere_simulator.faults
     vsphere_faults.http_status(503, times=1)
-    with pytest.raises(aiovsphere.HTTPStatusError):
-        await vsphere_client.invoke(vsphere_client.service_instance, "CurrentTime")
+    calls = vsphere_faults.calls["CurrentTime"]
+    # The client's retry policy sends the read again after the 503.
     await vsphere_client.invoke(vsphere_client.service_instance, "CurrentTime")
     assert vsphere_faults.count("http_status") == 1
+    assert vsphere_faults.calls["CurrentTime"] == calls + 2
+    assert vsphere_client.stats.retries == 1
 
 
 async def test_each_test_gets_a_fresh_simulator(vsphere_simulator: Simulator) -> None:
