@@ -37,13 +37,11 @@ import psutil
 
 import aiovsphere
 from aiovsphere import ManagedObjectReference, faults
+from tests._recorder import Recorder
 
 from .proxy import ChaosProxy, Faults
 
 HANG_MARGIN = 5.0  # seconds past an operation's deadline that count as a hang
-CREATES = ("CreateContainerView", "CreateListView", "CreatePropertyCollector", "CreateFilter")
-_PROBE = {"CreateContainerView": "view", "CreateListView": "view",
-          "CreatePropertyCollector": "filter", "CreateFilter": "spec"}
 KINDS = ("read", "task", "watch", "cache")
 WEIGHTS = (50, 20, 15, 15)
 
@@ -96,48 +94,6 @@ class Report:
 HEADER = ("| scenario | server | ops | completed | failed (typed) | cancelled | untyped "
           "| hung | leaks | orphaned | p99 recovery | re-logins | retries |\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-
-
-class Recorder:
-    """Every object a Create* call made (from ``invoke``'s result), and how many Create*
-    requests went out without an answer coming back (lost in transit)."""
-
-    def __init__(self, client: aiovsphere.Client) -> None:
-        self.client = client
-        self.made: dict[str, list[ManagedObjectReference]] = collections.defaultdict(list)
-        self.lost = 0
-        invoke = client.invoke
-        request = client.transport.request
-
-        async def recording_invoke(ref: Any, method: str, /, **kwargs: Any) -> Any:
-            result = await invoke(ref, method, **kwargs)
-            if method in CREATES:
-                self.made[method].append(result)
-            return result
-
-        async def counting_request(req: Any, sink: Any) -> Any:
-            if req.operation not in CREATES:
-                return await request(req, sink)
-            try:
-                return await request(req, sink)
-            except BaseException:
-                self.lost += 1  # sent (perhaps) and no answer: the server may have made it
-                raise
-
-        client.invoke = recording_invoke  # type: ignore[method-assign]
-        client.transport.request = counting_request  # type: ignore[method-assign]
-
-    async def left(self) -> list[str]:
-        """The recorded objects that still exist (each read: ManagedObjectNotFound = gone)."""
-        client, left = self.client, []
-        for method, refs in self.made.items():
-            for ref in refs:
-                try:
-                    await client.get_properties(ref, [_PROBE[method]])
-                except faults.ManagedObjectNotFound:
-                    continue
-                left.append(f"{method}: {ref.value}")
-        return left
 
 
 @dataclasses.dataclass
@@ -213,7 +169,7 @@ async def run_scenario(
                     target.proxy.unstall()
                     report.cache_consistent = await _cache_agrees(client, cache, vms)
                 await _settle(client)
-                report.objects_left = await recorder.left()
+                report.objects_left = await recorder.alive()
                 report.lost_create_answers = recorder.lost
                 if target.session_objects is not None:
                     key = (await client.get_properties(client.content.sessionManager,

@@ -19,65 +19,13 @@ from typing import Any
 import pytest
 
 import aiovsphere
-from aiovsphere import ManagedObjectReference, faults
+from aiovsphere import faults
+from tests._recorder import Recorder
 from tools.vcsim.launcher import Vcsim
 
 SEED = 20240501
 OPERATIONS = 500
 CONCURRENCY = 64
-CREATES = ("CreateContainerView", "CreateListView", "CreatePropertyCollector", "CreateFilter")
-
-
-class Recorder:
-    """Wraps one client: every object a Create* call made (from ``invoke``'s result), and
-    how many Create* requests went out and how many answers came back (the transport):
-    equal counts mean no object was made whose moref nobody saw."""
-
-    def __init__(self, client: aiovsphere.Client) -> None:
-        self.client = client
-        self.made: dict[str, list[ManagedObjectReference]] = collections.defaultdict(list)
-        self.sent: collections.Counter[str] = collections.Counter()
-        self.answered: collections.Counter[str] = collections.Counter()
-        invoke = client.invoke
-        request = client.transport.request
-
-        async def recording_invoke(ref: Any, method: str, /, **kwargs: Any) -> Any:
-            result = await invoke(ref, method, **kwargs)
-            if method in CREATES:
-                self.made[method].append(result)
-            return result
-
-        async def counting_request(req: Any, sink: Any) -> Any:
-            if req.operation in CREATES:
-                self.sent[req.operation] += 1
-            response = await request(req, sink)
-            if req.operation in CREATES:
-                self.answered[req.operation] += 1
-            return response
-
-        client.invoke = recording_invoke  # type: ignore[method-assign]
-        client.transport.request = counting_request  # type: ignore[method-assign]
-
-    async def leftovers(self) -> list[str]:
-        """What the server still holds of what was made (and its own lists)."""
-        client = self.client
-        left: list[str] = []
-        views = (await client.get_properties(client.content.viewManager,
-                                             ["viewList"])).get("viewList") or ()
-        left += [f"viewList: {v}" for v in views]
-        filters = (await client.get_properties(client.content.propertyCollector,
-                                               ["filter"])).get("filter") or ()
-        left += [f"ServiceContent collector filter: {f}" for f in filters]
-        probes = {"CreateContainerView": "view", "CreateListView": "view",
-                  "CreatePropertyCollector": "filter", "CreateFilter": "spec"}
-        for method, refs in self.made.items():
-            for ref in refs:
-                try:
-                    await client.get_properties(ref, [probes[method]])
-                except faults.ManagedObjectNotFound:
-                    continue
-                left.append(f"{method}: {ref}")
-        return left
 
 
 @pytest.fixture(scope="module")
