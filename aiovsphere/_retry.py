@@ -9,12 +9,16 @@ when doing it twice has the effect of doing it once. So aiovsphere retries:
   (refused, unreachable, DNS). aiohttp raises ``ClientConnectorError`` only while it opens
   a connection, before a byte of the request is written, and the aiohttp transport keeps
   that error as the ``__context__`` of its :class:`~aiovsphere.ConnectError`; so this is
-  not a blind retry. A reset or disconnect *after* the connection was up (including a
-  pooled keep-alive connection the server had closed) is not told apart from a request
-  the server received, so for a non-idempotent method it is raised, never retried.
-  ``RetryPolicy(retry_unsent=False)`` turns this off. Transports that do not chain an
-  aiohttp connect error (custom ones, :class:`~aiovsphere.transport.mock.MockTransport`)
-  never qualify: their ``ConnectError`` counts as "lost at an unknown phase".
+  not a blind retry (``RetryPolicy(retry_unsent=False)`` turns it off). Teardown calls
+  (``Destroy*``, ``Cancel*``, ``Logout``, but not ``*_Task``) are left out: the server
+  frees what they free with the session anyway, and against a dead server a close that
+  retried each of them would take seconds. Transports that do not chain an aiohttp
+  connect error (custom ones, :class:`~aiovsphere.transport.mock.MockTransport`) never
+  qualify: their ``ConnectError`` counts as "lost at an unknown phase".
+
+A reset or disconnect *after* the connection was up (including on a pooled keep-alive
+connection the server had closed) cannot be told apart from a request the server
+received, so for a non-idempotent method it is raised, never retried.
 
 Never retried, whatever the method: SOAP faults (the server answered), ``TimeoutError``
 and deadlines (including aiohttp's connect timeout), TLS verification and thumbprint
@@ -93,7 +97,7 @@ from aiovsphere._errors import (
 if TYPE_CHECKING:
     from aiovsphere.vim._schema import MethodInfo
 
-__all__ = ["READ_PRIVILEGES", "RetryPolicy", "is_idempotent", "transport_failure"]
+__all__ = ["READ_PRIVILEGES", "RetryPolicy", "is_idempotent", "is_teardown", "transport_failure"]
 
 log = logging.getLogger("aiovsphere")
 T = TypeVar("T")
@@ -106,6 +110,7 @@ _NEVER_PREFIX = re.compile(
     r"Read|Rewind|Reset)(?:[A-Z_]|$)"
 )
 _NEVER = frozenset({"WaitForUpdates", "WaitForUpdatesEx", "CheckForUpdates"})
+_TEARDOWN = re.compile(r"(?:Destroy|Cancel|Logout)(?:[A-Z_]|$)")
 
 # Seams for tests: the jitter's random source and the backoff sleep.
 _random = random.Random()
@@ -131,6 +136,13 @@ def _idempotent(name: str, privilege: str | None) -> bool:
     if name in _ALWAYS_READS:
         return True
     return privilege in READ_PRIVILEGES and _READ_VERB.match(name) is not None
+
+
+def is_teardown(method: MethodInfo) -> bool:
+    """``Destroy*``, ``Cancel*`` and ``Logout`` (not ``*_Task``: ``Destroy_Task`` deletes
+    inventory): not retried even when the connect failed (see the module docstring)."""
+    name = method.name
+    return _TEARDOWN.match(name) is not None and not name.endswith("_Task")
 
 
 def transport_failure(exc: BaseException) -> str | None:
@@ -211,8 +223,8 @@ class RetryPolicy:
         max_backoff: seconds; the window doubles per retry up to this.
         statuses: HTTP statuses retried for idempotent methods (a proxy's or load
             balancer's "try again": 502, 503, 504).
-        retry_unsent: also retry non-idempotent methods when the connect failed and the
-            request provably never left (aiohttp transport only).
+        retry_unsent: also retry non-idempotent methods (teardown calls aside) when the
+            connect failed and the request provably never left (aiohttp transport only).
         idempotent: the method rule, a ``MethodInfo -> bool`` (default
             :func:`is_idempotent`); e.g. ``lambda m: is_idempotent(m) or m.name == "X"``.
 
@@ -236,13 +248,15 @@ class RetryPolicy:
             object.__setattr__(self, "statuses", frozenset(self.statuses))
 
     # ------------------------------------------------------------------ decisions
-    def should_retry(self, exc: BaseException, *, idempotent: bool) -> bool:
+    def should_retry(self, exc: BaseException, *, idempotent: bool,
+                     teardown: bool = False) -> bool:
         """Whether ``exc`` (from one attempt) may be retried for a method that is (or is
-        not) idempotent. Deadlines and attempt counts are checked separately."""
+        not) idempotent, or a teardown call. Deadlines and attempt counts are checked
+        separately."""
         kind = transport_failure(exc)
         if kind is None:
             return False
-        if kind == "unsent" and self.retry_unsent:
+        if kind == "unsent" and self.retry_unsent and not teardown:
             return True
         if not idempotent:
             return False
@@ -279,7 +293,9 @@ class RetryPolicy:
             return await send()  # the common case: no tenacity machinery at all
         except Exception as exc:
             idempotent = self.idempotent(method)
-            if (self.attempts < 2 or not self.should_retry(exc, idempotent=idempotent)
+            teardown = is_teardown(method)
+            if (self.attempts < 2
+                    or not self.should_retry(exc, idempotent=idempotent, teardown=teardown)
                     or (closed is not None and closed())):
                 raise
             first = exc
@@ -313,7 +329,8 @@ class RetryPolicy:
                   | _StopWhen(closed)),
             wait=_FullJitter(multiplier=self.initial_backoff, max=self.max_backoff),
             retry=retry_if_exception(
-                lambda e: e is first or self.should_retry(e, idempotent=idempotent)),
+                lambda e: e is first
+                or self.should_retry(e, idempotent=idempotent, teardown=teardown)),
             before_sleep=before_sleep,
             sleep=lambda seconds: _sleep(seconds),
             reraise=True,

@@ -59,6 +59,7 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import ctypes
 import dataclasses
 import gc
 import json
@@ -307,12 +308,40 @@ def lane_counts(concurrency: int) -> dict[str, int]:
 # ---------------------------------------------------------------------------- sampling
 FIELDS = [
     "t_s", "phase", "loadavg_1m", "client_cpu_pct", "server_cpu_pct", "client_rss_mb",
+    "malloc_used_mb", "malloc_free_mb", "py_blocks",
     "client_fds", "client_sockets", "asyncio_tasks", "gc_objects", "server_sessions",
     "server_views", "server_rss_mb", "server_fds",
     "ops_per_s", "ops", "completed", "cancelled", "deadline", "failed", "untyped", "calls",
     "calls_failed", "in_flight", "waits_in_flight", "queued", "queue_wait_max_ms",
     "relogins", "cache_version", "cache_objects",
 ]
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def _mallinfo() -> Callable[[], tuple[float, float]] | None:
+    """glibc's ``mallinfo2()`` as (MB in use, MB free but held by malloc), or None (not
+    glibc 2.33+). What Python's own allocator does not hold: C libraries (lxml, libxml2),
+    and Python objects over 512 bytes."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        fn = libc.mallinfo2
+    except (OSError, AttributeError):
+        return None
+    fn.restype = _MallInfo2
+
+    def read() -> tuple[float, float]:
+        m = fn()
+        return (m.uordblks + m.hblkhd) / 2**20, m.fordblks / 2**20
+
+    return read
+
+
+MALLINFO = _mallinfo()
 
 
 def sockets_to(proc: psutil.Process, port: int | None) -> int:
@@ -359,6 +388,9 @@ class Sampler:
             "client_cpu_pct": self.me.cpu_percent(),
             "server_cpu_pct": self.server.cpu_percent(),
             "client_rss_mb": round(self.me.memory_info().rss / 2**20, 1),
+            "malloc_used_mb": round(MALLINFO()[0], 1) if MALLINFO else "",
+            "malloc_free_mb": round(MALLINFO()[1], 1) if MALLINFO else "",
+            "py_blocks": sys.getallocatedblocks(),
             "client_fds": self.me.num_fds(),
             "client_sockets": sockets_to(self.me, None),
             "asyncio_tasks": len(asyncio.all_tasks()),
@@ -393,14 +425,18 @@ class Sampler:
     async def run(self, seconds: float, interval: float, progress: bool,
                   trace: Path | None = None) -> None:
         """Sample until ``seconds`` have passed. With ``trace``: tracemalloc from the end
-        of warm-up, and the growth from then to the end written to ``trace``."""
+        of warm-up, and the growth from the next sample to the end written to ``trace``."""
         deadline = self.t0 + seconds
         first: Any = None
         while True:
             row = await self.sample()
             if trace is not None and first is None and row["phase"] == "steady":
-                tracemalloc.start(12)
-                first = tracemalloc.take_snapshot()
+                # Traced from the end of warm-up; compared from one sample later, so the
+                # work in flight at both ends roughly cancels out of the difference.
+                if tracemalloc.is_tracing():
+                    first = tracemalloc.take_snapshot()
+                else:
+                    tracemalloc.start(12)
             if progress:
                 print(f"  {row['t_s']:7.1f} s  rss {row['client_rss_mb']:6.1f} MB  "
                       f"fds {row['client_fds']:4d}  tasks {row['asyncio_tasks']:4d}  "
@@ -564,6 +600,7 @@ def _fit(ts: list[float], ys: list[float]) -> tuple[float, float]:
 
 
 def phase_stats(rows: list[dict[str, Any]], key: str) -> dict[str, float]:
+    rows = [r for r in rows if r.get(key) not in (None, "")]
     ts = [float(r["t_s"]) for r in rows]
     ys = [float(r[key]) for r in rows]
     if not ys:
@@ -619,7 +656,10 @@ def phase_table(rows: list[dict[str, Any]], title: str) -> None:
     table = Table(title=title)
     for col in ("metric", "phase", "samples", "min", "max", "slope / 10 min"):
         table.add_column(col, justify="left" if col in ("metric", "phase") else "right")
-    for key, label in (("client_rss_mb", "client RSS MB"), ("client_fds", "client fds"),
+    for key, label in (("client_rss_mb", "client RSS MB"),
+                       ("malloc_used_mb", "client malloc in use MB"),
+                       ("malloc_free_mb", "client malloc free MB"),
+                       ("py_blocks", "client Python blocks"), ("client_fds", "client fds"),
                        ("client_sockets", "client sockets"),
                        ("asyncio_tasks", "asyncio tasks"), ("gc_objects", "GC objects"),
                        ("server_sessions", "server sessions"),
@@ -632,6 +672,7 @@ def phase_table(rows: list[dict[str, Any]], title: str) -> None:
             if not s:
                 continue
             fmt = "{:,.0f}" if key in ("client_fds", "client_sockets", "asyncio_tasks",
+                                       "py_blocks",
                                        "gc_objects", "server_sessions", "server_views",
                                        "server_fds") else "{:,.1f}"
             table.add_row(label, phase, str(len(rs)), fmt.format(s["min"]),
@@ -673,9 +714,13 @@ def plot(rows: list[dict[str, Any]], png: Path, title: str, warmup_s: float) -> 
     import matplotlib.pyplot as plt
 
     t = [float(r["t_s"]) / 60 for r in rows]
-    rows = [{**r, "load_pct": float(r["loadavg_1m"]) * 100} for r in rows]
+    rows = [{**r, "load_pct": float(r["loadavg_1m"]) * 100,
+             "gc_objects_k": float(r["gc_objects"]) / 1000,
+             "py_blocks_k": float(r.get("py_blocks") or "nan") / 1000} for r in rows]
     panels: list[tuple[str, list[tuple[str, str]]]] = [
-        ("RSS (MB)", [("client_rss_mb", "client"), ("server_rss_mb", "server")]),
+        ("memory (MB)", [("client_rss_mb", "client RSS"), ("server_rss_mb", "server RSS"),
+                         ("malloc_used_mb", "client malloc in use"),
+                         ("malloc_free_mb", "client malloc free (held)")]),
         ("open descriptors", [("client_fds", "client fds"), ("client_sockets",
                                                              "client TCP sockets"),
                               ("server_fds", "server fds")]),
@@ -686,14 +731,16 @@ def plot(rows: list[dict[str, Any]], png: Path, title: str, warmup_s: float) -> 
         ("CPU % (100 = one core)", [("client_cpu_pct", "client"),
                                     ("server_cpu_pct", "server"),
                                     ("load_pct", "machine load (1-min average x 100)")]),
-        ("client GC-tracked objects", [("gc_objects", "objects")]),
+        ("client Python objects (thousands)", [("gc_objects_k", "GC-tracked objects"),
+                                               ("py_blocks_k", "allocated blocks")]),
         ("outcomes per sample", [("cancelled", "cancelled"), ("deadline", "deadline"),
                                  ("failed", "failed (typed)"), ("untyped", "untyped")]),
     ]
     fig, axes = plt.subplots(4, 2, figsize=(12, 11), sharex=True)
     for ax, (name, series) in zip(axes.flat, panels, strict=True):
         for key, label in series:
-            ax.plot(t, [float(r[key]) for r in rows], label=label, linewidth=1.2)
+            ys = [float(r.get(key) or "nan") for r in rows]  # older CSVs lack some columns
+            ax.plot(t, ys, label=label, linewidth=1.2)
         ax.set_title(name, fontsize=10)
         ax.axvspan(0, warmup_s / 60, color="0.9", zorder=0)
         ax.set_ylim(bottom=0)

@@ -25,7 +25,7 @@ from aiovsphere._errors import (
     SoapFault,
     TransportError,
 )
-from aiovsphere._retry import is_idempotent, transport_failure
+from aiovsphere._retry import is_idempotent, is_teardown, transport_failure
 from aiovsphere.simulator import Simulator
 from aiovsphere.simulator._inventory import InventorySpec
 from aiovsphere.vim._moref import ManagedObjectReference
@@ -225,6 +225,29 @@ async def test_a_refused_connect_is_retried_for_any_method(
     assert transport_failure(info.value) == "unsent"
     assert client.stats.calls == (4 if retry_unsent else 1)
     assert client.stats.retries == (3 if retry_unsent else 0)
+
+
+async def test_teardown_calls_fail_fast_on_a_refused_connect(sleeps: list[float]) -> None:
+    """DestroyView, CancelRetrievePropertiesEx, Logout: a dead server must not make a
+    close take seconds; the server frees their objects with the session anyway."""
+    client = Client(f"http://127.0.0.1:{_closed_port()}", version="8.0.3.0")
+    calls = {
+        "DestroyView": (ManagedObjectReference("ContainerView", "session[1]1"), {}),
+        "CancelRetrievePropertiesEx": (
+            ManagedObjectReference("PropertyCollector", "propertyCollector"), {"token": "1"}),
+        "Logout": (ManagedObjectReference("SessionManager", "SessionManager"), {}),
+    }
+    try:
+        for method, (ref, params) in calls.items():
+            before = client.stats.calls
+            with pytest.raises(ConnectError):
+                await client.invoke(ref, method, **params)
+            assert client.stats.calls - before == 1, method
+    finally:
+        await client.close()
+    assert client.stats.retries == 0 and sleeps == []
+    assert is_teardown(_method("DestroyPropertyCollector"))
+    assert not is_teardown(_method("Destroy_Task"))  # a task: not a teardown of ours
 
 
 # ---------------------------------------------------------------------- TLS: never
