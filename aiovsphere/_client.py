@@ -561,7 +561,11 @@ class Client(ClientAPI):
                                        sink.status or "-", sink.size,
                                        _wire_text(self, info.name, sink.head, body))
                 self._take_cookie(response.set_cookies)
-                self._finish(info, sink)
+                try:
+                    self._finish(info, sink)
+                except HTTPStatusError as exc:
+                    exc.retry_after = response.retry_after  # the retry policy's wait
+                    raise
                 if sink.size > self.decode_in_thread_bytes:
                     # The parse ends on the thread that fed it: lxml keeps per-thread
                     # name dictionaries, and finishing a parse on another thread that

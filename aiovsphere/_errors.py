@@ -96,7 +96,13 @@ class VSphereError(Exception):
 
 
 class TransportError(VSphereError):
-    """The HTTP exchange for ``method`` failed or did not carry a SOAP response."""
+    """The HTTP exchange for ``method`` failed or did not carry a SOAP response.
+
+    ``unsent`` is true when the transport knows no byte of the request left (the connect
+    itself failed): such a call may be retried whatever the method.
+    """
+
+    unsent: bool = False
 
     def __init__(self, message: str, *, method: str | None = None, url: str | None = None) -> None:
         self.method = method
@@ -116,6 +122,7 @@ class HTTPStatusError(TransportError):
         self, status: int, body: bytes, *, method: str | None = None, url: str | None = None
     ) -> None:
         self.status = status
+        self.retry_after: float | None = None  # seconds, from the response's Retry-After
         self.excerpt = redact(body)
         super().__init__(f"HTTP {status}; body starts: {self.excerpt!r}", method=method, url=url)
 

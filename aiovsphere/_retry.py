@@ -7,14 +7,14 @@ when doing it twice has the effect of doing it once. So aiovsphere retries:
 * **Idempotent reads**, after a transport error at any phase (see :func:`is_idempotent`).
 * **Any method whose request provably never left**: the TCP connect itself failed
   (refused, unreachable, DNS). aiohttp raises ``ClientConnectorError`` only while it opens
-  a connection, before a byte of the request is written, and the aiohttp transport keeps
-  that error as the ``__context__`` of its :class:`~aiovsphere.ConnectError`; so this is
-  not a blind retry (``RetryPolicy(retry_unsent=False)`` turns it off). Teardown calls
+  a connection, before a byte of the request is written, and the aiohttp transport then
+  sets ``unsent`` on its :class:`~aiovsphere.ConnectError`; so this is not a blind retry
+  (``RetryPolicy(retry_unsent=False)`` turns it off). Teardown calls
   (``Destroy*``, ``Cancel*``, ``Logout``, but not ``*_Task``) are left out: the server
   frees what they free with the session anyway, and against a dead server a close that
-  retried each of them would take seconds. Transports that do not chain an aiohttp
-  connect error (custom ones, :class:`~aiovsphere.transport.mock.MockTransport`) never
-  qualify: their ``ConnectError`` counts as "lost at an unknown phase".
+  retried each of them would take seconds. A custom transport qualifies by setting
+  ``unsent = True`` on the error; otherwise its ``ConnectError`` counts as "lost at an
+  unknown phase".
 
 A reset or disconnect *after* the connection was up (including on a pooled keep-alive
 connection the server had closed) cannot be told apart from a request the server
@@ -160,6 +160,8 @@ def transport_failure(exc: BaseException) -> str | None:
         exc, InvalidResponseError | ResponseTooLargeError
     ):
         return None
+    if exc.unsent:  # set by the transport: the connect failed, nothing was written
+        return "unsent"
     cause = exc.__cause__ or exc.__context__
     if cause is None:
         # A transport that does not chain its error: trust the type, not the phase.
@@ -167,8 +169,6 @@ def transport_failure(exc: BaseException) -> str | None:
     if isinstance(cause, TimeoutError | ssl.SSLError | aiohttp.ClientSSLError
                   | aiohttp.ServerFingerprintMismatch):
         return None
-    if isinstance(cause, aiohttp.ClientConnectorError):
-        return "unsent"
     if isinstance(cause, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError | OSError):
         return "lost"
     return None

@@ -47,6 +47,7 @@ class HttpResponse:
     status: int
     content_type: str
     set_cookies: tuple[str, ...] = field(default=(), repr=False)
+    retry_after: float | None = None  # seconds, from "Retry-After: <n>" (HTTP dates ignored)
 
 
 class Transport(Protocol):

@@ -137,8 +137,11 @@ class AiohttpTransport:
                 method=request.operation, url=request.url,
             ) from None
         except (aiohttp.ClientConnectionError, OSError) as exc:
-            raise ConnectError(_describe(exc), method=request.operation,
-                               url=request.url) from None
+            error = ConnectError(_describe(exc), method=request.operation, url=request.url)
+            # aiohttp raises ClientConnectorError only while it opens the connection,
+            # before a byte of the request is written (TLS failures are caught above).
+            error.unsent = isinstance(exc, aiohttp.ClientConnectorError)
+            raise error from None
         except aiohttp.ClientError as exc:
             raise TransportError(_describe(exc), method=request.operation,
                                  url=request.url) from None
@@ -169,6 +172,7 @@ class AiohttpTransport:
             status=resp.status,
             content_type=resp.headers.get("Content-Type", ""),
             set_cookies=tuple(resp.headers.getall("Set-Cookie", ())),
+            retry_after=_retry_after(resp.headers.get("Retry-After", "")),
         )
 
     async def close(self) -> None:
@@ -190,3 +194,9 @@ async def _stream(resp: aiohttp.ClientResponse, sink: BodySink) -> None:
             # tasks run between ~1 ms parse steps.
             await asyncio.sleep(0)
         first = False
+
+
+def _retry_after(value: str) -> float | None:
+    """``Retry-After`` in seconds when it is a plain number of seconds (else ``None``)."""
+    value = value.strip()
+    return float(value) if value.isdigit() and len(value) <= 6 else None

@@ -478,13 +478,36 @@ def _chained(error: Exception, cause: BaseException) -> Exception:
         return exc
 
 
+def _unsent(exc: ConnectError) -> ConnectError:
+    exc.unsent = True
+    return exc
+
+
+async def test_the_aiohttp_transport_marks_a_refused_connect_unsent() -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = aiovsphere.Client(f"http://127.0.0.1:{port}/sdk", version="8.0.3.0",
+                               retry=None)
+    try:
+        with pytest.raises(ConnectError) as info:
+            await client.invoke(client.service_instance, "CurrentTime")
+    finally:
+        await client.close()
+    assert info.value.unsent is True
+    assert transport_failure(info.value) == "unsent"
+
+
 def test_transport_failure_kinds() -> None:
     key = SimpleNamespace(host="vc", port=443, ssl=True)
     refused = aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "refused"))  # type: ignore[arg-type]
     certificate = aiohttp.ClientConnectorCertificateError(key, ValueError("bad cert"))  # type: ignore[arg-type]
     pinned = aiohttp.ServerFingerprintMismatch(b"a", b"b", "vc", 443)
     cases: list[tuple[BaseException, str | None]] = [
-        (_chained(ConnectError("x"), refused), "unsent"),
+        (_unsent(_chained(ConnectError("x"), refused)), "unsent"),
+        (_chained(ConnectError("x"), refused), "lost"),  # the transport did not say unsent
         (_chained(ConnectError("x"), certificate), None),
         (_chained(ConnectError("x"), pinned), None),
         (_chained(ConnectError("x"), aiohttp.ConnectionTimeoutError()), None),
@@ -507,8 +530,8 @@ def test_transport_failure_kinds() -> None:
         assert transport_failure(exc) == kind, exc
     policy = RetryPolicy()
     assert policy.should_retry(cases[0][0], idempotent=False)
-    assert not policy.should_retry(cases[4][0], idempotent=False)
-    assert policy.should_retry(cases[4][0], idempotent=True)
+    assert not policy.should_retry(cases[5][0], idempotent=False)
+    assert policy.should_retry(cases[5][0], idempotent=True)
     assert not policy.should_retry(HTTPStatusError(500, b""), idempotent=True)
     assert not RetryPolicy(retry_unsent=False).should_retry(cases[0][0], idempotent=False)
 
@@ -527,3 +550,39 @@ def test_policy_arguments_are_checked() -> None:
     assert (p.attempts, p.initial_backoff, p.max_backoff) == (4, 0.1, 2.0)
     with pytest.raises(AttributeError):
         p.attempts = 9  # type: ignore[misc]
+
+
+async def test_retry_after_from_the_response_sets_the_wait(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """A 503 with ``Retry-After: 1`` carries it on the error, and the policy waits at
+    least that long (capped by max_backoff) before the next attempt."""
+    from aiohttp import web
+
+    from aiovsphere import _retry
+    from tests.adversarial._support import HostileServer
+
+    seen: list[str] = []
+    sleeps: list[float] = []
+
+    async def handler(request: web.Request, method: str) -> web.StreamResponse | None:
+        if method == "RetrieveServiceContent":
+            return None
+        seen.append(method)
+        return web.Response(status=503, text="busy", headers={"Retry-After": "1"})
+
+    async def no_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    monkeypatch.setattr(_retry, "_sleep", no_sleep)
+    async with HostileServer(handler) as server:
+        client = aiovsphere.Client(server.url, version="8.0.3.0",
+                                   retry=RetryPolicy(attempts=2, max_backoff=5.0))
+        try:
+            await client.open()
+            with pytest.raises(HTTPStatusError) as info:
+                await client.invoke(client.service_instance, "CurrentTime")
+        finally:
+            await client.close()
+    assert info.value.retry_after == 1.0
+    assert seen == ["CurrentTime", "CurrentTime"]
+    assert len(sleeps) == 1 and sleeps[0] >= 1.0
