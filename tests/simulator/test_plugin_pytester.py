@@ -172,7 +172,7 @@ def test_the_documented_example_runs(user_project: pytest.Pytester, mode: str) -
     """)
     user_project.makepyfile(test_resilience=EXAMPLE.read_text(encoding="utf-8"))
     result = user_project.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=7)
 
 
 def test_the_docs_page_shows_the_example_as_it_is() -> None:
