@@ -162,7 +162,18 @@ _WIRE_HIDE = (
 )
 
 
-def _wire_text(client: Client, method: str, body: bytes, request: bytes = b"") -> str:
+def _hide_cut_secret(text: str, forms: set[str]) -> str:
+    """``text`` ends where a body was cut: the start of a secret it ends in no longer
+    matches the secret's pattern; hide it (3 characters or more)."""
+    for form in sorted(forms, key=len, reverse=True):
+        for size in range(len(form) - 1, 2, -1):
+            if text.endswith(form[:size]):
+                return text[:-size] + "***"
+    return text
+
+
+def _wire_text(client: Client, method: str, body: bytes, request: bytes = b"", *,
+               cut: bool = False) -> str:
     """``body`` as the wire trace shows it: at most ``_WIRE_CHARS`` characters, with
     ``***`` for this client's password and cookie (in every escaped form, ``_scrub``),
     the vim25 secret elements and SAML assertions (:func:`~aiovsphere._errors.redact`),
@@ -171,7 +182,10 @@ def _wire_text(client: Client, method: str, body: bytes, request: bytes = b"") -
     the cut left open."""
     from aiovsphere._errors import redact
 
-    text = redact(client._scrub(body[: _WIRE_CHARS * 4]), _WIRE_CHARS * 4)
+    head = body[: _WIRE_CHARS * 4]
+    text = redact(client._scrub(head), _WIRE_CHARS * 4)
+    if cut or len(head) < len(body):
+        text = _hide_cut_secret(text, client._secret_forms())
     sent = {m.group(1).strip() for m in _SECRET_VALUE.finditer(
         request[: 1 << 20].decode("utf-8", "replace"))} - {"***", ""}
     pattern = secret_pattern(sent)
@@ -467,13 +481,18 @@ class Client(ClientAPI):
             aiovsphere.TransportError: connection, HTTP status or invalid response; for an
                 idempotent read, the last one after the retries of :attr:`retry`.
         """
+        if args:
+            params = {**args, **params}
+        return await self._invoke_with(self.retry, ref, method, timeout, params)
+
+    async def _invoke_with(self, retry: RetryPolicy | None,
+                           ref: ManagedObjectReference | ManagedObject, method: str,
+                           timeout: float | None, params: Mapping[str, Any]) -> Any:
+        """``invoke`` under the transport retry policy ``retry`` (``None``: send once)."""
         ref = getattr(ref, "ref", ref)
         assert isinstance(ref, ManagedObjectReference)
         info = self.method_info(ref, method)
-        if args:
-            params = {**args, **params}
-        body = self._encoder.call(info, ref, params)
-        retry = self.retry
+        body = self._encoder.call(info, ref, dict(params))
         if retry is None:
             def send() -> Awaitable[Any]:
                 return self._call(info, body, timeout)
@@ -559,7 +578,8 @@ class Client(ClientAPI):
                     if trace:
                         wire_log.debug("%s response (HTTP %s, %d bytes): %s", info.name,
                                        sink.status or "-", sink.size,
-                                       _wire_text(self, info.name, sink.head, body))
+                                       _wire_text(self, info.name, sink.head, body,
+                                                  cut=sink.size > len(sink.head)))
                 self._take_cookie(response.set_cookies)
                 try:
                     self._finish(info, sink)
@@ -599,7 +619,14 @@ class Client(ClientAPI):
         if is_fault(element):
             self._scrub_fault(element)
             raise fault_from(element, decoder, info.name)
-        return decoder.returnval(element, info, consume=consume)
+        try:
+            return decoder.returnval(element, info, consume=consume)
+        except DecodeError as exc:
+            pattern = self._secret_pattern()
+            if pattern is None or not pattern.search(exc.reason):
+                raise
+            raise DecodeError(pattern.sub("***", exc.reason), method=exc.method,
+                              path=pattern.sub("***", exc.path)) from None
 
     def _decode_large(self, info: MethodInfo, root: Any) -> Any:
         """Worker-thread half of a large call: the tree is freed as it is decoded."""
@@ -633,6 +660,14 @@ class Client(ClientAPI):
             if secret:
                 forms.update((secret, html.escape(secret), html.escape(secret, quote=False),
                               quote(secret, safe=""), quote_plus(secret)))
+                # Other valid XML spellings: "<" and "&" only (">" and quotes raw), and
+                # Go's encoding/xml (vcsim): "'" and '"' as &#39; and &#34;.
+                minimal = secret.replace("&", "&amp;").replace("<", "&lt;")
+                numeric = html.escape(secret, quote=False).replace(
+                    "'", "&#39;").replace('"', "&#34;")
+                forms.update((minimal, numeric,
+                              minimal.replace("'", "&#39;").replace('"', "&#34;"),
+                              html.escape(secret).replace("&#x27;", "&apos;")))
         return forms
 
     def _secret_pattern(self) -> re.Pattern[str] | None:

@@ -49,10 +49,8 @@ async def invoke_repeatable(client: Client, ref: ManagedObjectReference, method:
     if policy is None:
         return await client.invoke(ref, method, timeout=timeout, **params)
     repeatable = dataclasses.replace(policy, idempotent=_always)
-    return await repeatable.run(
-        lambda: client.invoke(ref, method, timeout=timeout, **params),
-        client.method_info(ref, method), stats=client.stats,
-        closed=lambda: client._closed)
+    # One retry loop (the client's own would nest inside it), bounded by ``timeout``.
+    return await client._invoke_with(repeatable, ref, method, timeout, params)
 
 
 def _always(_method: object) -> bool:

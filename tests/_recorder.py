@@ -12,8 +12,10 @@ from typing import Any
 import aiovsphere
 from aiovsphere import ManagedObjectReference, faults
 
-CREATES = ("CreateContainerView", "CreateListView", "CreatePropertyCollector", "CreateFilter")
+CREATES = ("CreateContainerView", "CreateListView", "CreateListViewFromView",
+           "CreateInventoryView", "CreatePropertyCollector", "CreateFilter")
 _PROBE = {"CreateContainerView": "view", "CreateListView": "view",
+          "CreateListViewFromView": "view", "CreateInventoryView": "view",
           "CreatePropertyCollector": "filter", "CreateFilter": "spec"}
 
 

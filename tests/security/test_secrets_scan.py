@@ -33,8 +33,12 @@ MOCK_COOKIE = "52scan00-c00k-1e00-0000-5ecre7c00k1e"
 
 
 def forms(secret: str) -> set[str]:
+    """Every spelling a server may echo: raw, HTML/XML-escaped (full, minimal, numeric
+    quotes as Go's encoding/xml writes them), URL-escaped."""
+    minimal = secret.replace("&", "&amp;").replace("<", "&lt;")
     return {secret, html.escape(secret), html.escape(secret, quote=False),
-            quote(secret, safe=""), quote_plus(secret)}
+            quote(secret, safe=""), quote_plus(secret), minimal,
+            minimal.replace("'", "&#39;").replace('"', "&#34;")}
 
 
 class Scan:
