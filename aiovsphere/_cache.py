@@ -101,8 +101,9 @@ class InventoryCache:
         max_object_updates: ask the server to split big update sets (the cache still
             publishes whole sets only).
         reconnect_seconds: how long (seconds) transport errors in a row (server restart,
-            resets, 502/503/504; the kinds the client's :class:`~aiovsphere.RetryPolicy`
-            retries) may last before the cache gives up; meanwhile it starts its stream
+            resets, 502/503/504: the kinds the client's :class:`~aiovsphere.RetryPolicy`
+            retries; and calls timed out by a server that stopped answering) may last
+            before the cache gives up; meanwhile it starts its stream
             again after each, with the policy's jittered backoff. ``0``: give up at once.
             Only a cache that has had its first snapshot does this: a start that fails
             raises from ``async with``.
@@ -227,7 +228,10 @@ class InventoryCache:
                 if (isinstance(exc, Exception) and policy is not None
                         and self._snapshot is not None  # a start that fails, fails fast
                         and not self.client._closed
-                        and policy.should_retry(exc, idempotent=True)
+                        # The task runs under no caller's deadline: a TimeoutError is a
+                        # call's own (a server that stopped answering), transient too.
+                        and (isinstance(exc, TimeoutError)
+                             or policy.should_retry(exc, idempotent=True))
                         and now - failing_since < self.reconnect_seconds):
                     retry += 1
                     log.info("InventoryCache%s: stream lost (%s); starting again",

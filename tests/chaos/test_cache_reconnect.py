@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 import aiovsphere
 from aiovsphere.simulator import Simulator
 
@@ -47,3 +49,27 @@ async def test_cache_gives_up_after_reconnect_seconds_with_a_typed_error() -> No
                     error: BaseException = exc
                 assert cache.error is error
                 assert cache.snapshot() is first  # the last snapshot stays readable
+
+
+async def test_cache_outlives_a_server_that_stops_answering(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stall longer than a wait's own call timeout is a TimeoutError inside the cache's
+    task (no caller's deadline there): transient, so the stream starts again."""
+    from aiovsphere import _collector
+
+    monkeypatch.setattr(_collector, "MAX_WAIT_SECONDS", 1)
+    monkeypatch.setattr(_collector, "_WAIT_MARGIN_SECONDS", 0.5)
+    async with Simulator(vms=4) as sim, ChaosProxy(_hostport(sim.url)) as proxy:
+        async with aiovsphere.connect(proxy.url, user="u", password="p") as client, \
+                client.inventory_cache("VirtualMachine", ["name"]) as cache:
+            first = cache.snapshot()
+            vm = next(iter(first))
+            proxy.stall()
+            await asyncio.sleep(3.0)  # past 1 s + 0.5 s: the wait in flight timed out
+            assert cache.error is None
+            async with aiovsphere.connect(sim.url, user="u", password="p") as direct:
+                await direct.invoke(vm, "Rename_Task", newName="renamed-in-stall")
+            proxy.unstall()
+            snap = await cache.wait_until(lambda s: s[vm].name == "renamed-in-stall",
+                                          timeout=15)
+            assert snap.version > first.version
