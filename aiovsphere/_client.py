@@ -197,6 +197,13 @@ def _wire_text(client: Client, method: str, body: bytes, request: bytes = b"", *
     return text[:_WIRE_CHARS] + ("..." if len(text) > _WIRE_CHARS else "")
 
 
+class _Default:
+    """The type of ``_DEFAULT``: "the client's own setting" for a per-call override."""
+
+
+_DEFAULT = _Default()
+
+
 def _split_url(url: str) -> tuple[str, str]:
     """``"vc.example.com"`` / ``"https://vc/sdk"`` -> (base, sdk url)."""
     if "://" not in url:
@@ -465,15 +472,18 @@ class Client(ClientAPI):
         /,
         *,
         timeout: float | None = None,
+        retry: RetryPolicy | _Default | None = _DEFAULT,
         args: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> Any:
         """Call ``method`` on the managed object ``ref`` and return the typed result.
 
         ``params`` are the method's parameters by their API names (``args={...}`` for a
-        parameter literally named ``timeout``). They are checked against the schema before
-        anything is sent (:class:`~aiovsphere.EncodeError`). Returns the decoded return
-        value (a tuple for array returns, ``None`` for void).
+        parameter literally named ``timeout`` or ``retry``). They are checked against the
+        schema before anything is sent (:class:`~aiovsphere.EncodeError`). Returns the
+        decoded return value (a tuple for array returns, ``None`` for void).
+        ``retry``: this call's :class:`~aiovsphere.RetryPolicy` instead of the client's
+        (``None``: send once).
 
         Raises:
             aiovsphere.faults.<Fault>: the server's SOAP fault.
@@ -483,17 +493,12 @@ class Client(ClientAPI):
         """
         if args:
             params = {**args, **params}
-        return await self._invoke_with(self.retry, ref, method, timeout, params)
-
-    async def _invoke_with(self, retry: RetryPolicy | None,
-                           ref: ManagedObjectReference | ManagedObject, method: str,
-                           timeout: float | None, params: Mapping[str, Any]) -> Any:
-        """``invoke`` under the transport retry policy ``retry`` (``None``: send once)."""
+        policy = self.retry if isinstance(retry, _Default) else retry
         ref = getattr(ref, "ref", ref)
         assert isinstance(ref, ManagedObjectReference)
         info = self.method_info(ref, method)
-        body = self._encoder.call(info, ref, dict(params))
-        if retry is None:
+        body = self._encoder.call(info, ref, params)
+        if policy is None:
             def send() -> Awaitable[Any]:
                 return self._call(info, body, timeout)
         else:
@@ -502,7 +507,7 @@ class Client(ClientAPI):
             budget = timeout if timeout is not None else self.default_timeout
 
             def send() -> Awaitable[Any]:
-                return retry.run(lambda: self._call(info, body, timeout), info,
+                return policy.run(lambda: self._call(info, body, timeout), info,
                                  timeout=budget, stats=self.stats,
                                  closed=lambda: self._closed)
         if info.name in _NO_RELOGIN:

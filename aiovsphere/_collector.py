@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiovsphere._deadline import remaining
-from aiovsphere._errors import CollectorInUseError, DecodeError, SoapFault
-from aiovsphere._views import create_then_destroy, destroy_quietly, invoke_repeatable
+from aiovsphere._errors import CollectorInUseError, DecodeError, SoapFault, TransportError
+from aiovsphere._retry import transport_failure
+from aiovsphere._views import create_then_destroy, destroy_quietly
 
 if TYPE_CHECKING:
     from aiovsphere._client import Client
@@ -100,6 +101,7 @@ class PropertyCollector:
         self._generation = -1
         self._rebuild_hook = rebuild
         self._interrupted = False
+        self._losses = 0  # answers lost since the last complete one (see _wait)
 
     async def __aenter__(self) -> PropertyCollector:
         await self.open()
@@ -218,19 +220,7 @@ class PropertyCollector:
                 wait = math.floor(left)
                 tail = wait == 0
             options = t.WaitOptions(maxWaitSeconds=wait, maxObjectUpdates=max_object_updates)
-            try:
-                if self.client.session.generation != self._generation:
-                    raise _Lost
-                result = await invoke_repeatable(
-                    self.client, ref, "WaitForUpdatesEx", version=self.version,
-                    options=options,
-                    timeout=wait + _WAIT_MARGIN_SECONDS)
-            except (_Lost, SoapFault) as exc:
-                if not self._needs_rebuild(exc):
-                    raise
-                await self._rebuild(invalid_version=_fault_name(exc) ==
-                                    "InvalidCollectorVersion")
-                return await self._after_rebuild(options, wait)
+            result = await self._wait(options, wait)
             answer = self._answer(result)
             if answer is None and tail:
                 # The last fraction of a second before the deadline: no busy loop of
@@ -273,15 +263,42 @@ class PropertyCollector:
         self.version = ""
         self._reset = True
 
-    async def _after_rebuild(self, options: Any, wait: float) -> Updates | None:
-        result = await invoke_repeatable(
-            self.client, self._require(), "WaitForUpdatesEx", version=self.version,
-            options=options,
-            timeout=wait + _WAIT_MARGIN_SECONDS)
-        return self._answer(result)
+    async def _wait(self, options: Any, wait: float) -> Any:
+        """WaitForUpdatesEx from the current version, rebuilding on the way:
+
+        * after a re-login, or InvalidCollectorVersion (once: a second one is raised);
+        * after an answer lost on the way (reset, dropped, a proxy's 5xx), up to the
+          client's RetryPolicy ``attempts`` losses before a complete (not truncated)
+          answer arrives; the next loss is raised. Asking again at the same version is
+          not safe: the server may count those changes as delivered (vcsim forgets what
+          it sent; vCenter may have moved on). The filters start again from "", so the
+          next answer is the full state (``Updates.reset``).
+        """
+        policy = self.client.retry
+        attempts = policy.attempts if policy is not None else 1
+        rebuilt_for_fault = False
+        while True:
+            try:
+                if self.client.session.generation != self._generation:
+                    raise _Lost
+                return await self.client.invoke(
+                    self._require(), "WaitForUpdatesEx", version=self.version,
+                    options=options, timeout=wait + _WAIT_MARGIN_SECONDS)
+            except (_Lost, SoapFault) as exc:
+                if rebuilt_for_fault or not self._needs_rebuild(exc):
+                    raise
+                rebuilt_for_fault = True
+                await self._rebuild(invalid_version=_fault_name(exc) ==
+                                    "InvalidCollectorVersion")
+            except TransportError as exc:
+                self._losses += 1
+                if transport_failure(exc) is None or self._losses >= attempts:
+                    raise
+                await self._rebuild(invalid_version=True)
 
     def _answer(self, result: Any) -> Updates | None:
         if result is None:
+            self._losses = 0  # a complete answer: nothing changed
             return None
         if result.truncated and str(result.version) == self.version and self.version:
             # "More to come" without moving on: continuing would ask for the same answer
@@ -293,6 +310,7 @@ class PropertyCollector:
         self.version = str(result.version)
         if not result.truncated:
             self._reset = False
+            self._losses = 0
         return Updates(result, reset)
 
     async def updates(

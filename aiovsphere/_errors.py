@@ -99,10 +99,15 @@ class TransportError(VSphereError):
     """The HTTP exchange for ``method`` failed or did not carry a SOAP response.
 
     ``unsent`` is true when the transport knows no byte of the request left (the connect
-    itself failed): such a call may be retried whatever the method.
+    itself failed): such a call may be retried whatever the method. ``transient`` is the
+    transport's word on whether trying again can help (a reset or refused connection:
+    ``True``; TLS verification, pinning, a timeout, a malformed exchange: ``False``;
+    ``None``: it did not say, and :func:`aiovsphere._retry.transport_failure` looks at the
+    chained exception).
     """
 
     unsent: bool = False
+    transient: bool | None = None
 
     def __init__(self, message: str, *, method: str | None = None, url: str | None = None) -> None:
         self.method = method

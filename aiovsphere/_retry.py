@@ -162,6 +162,10 @@ def transport_failure(exc: BaseException) -> str | None:
         return None
     if exc.unsent:  # set by the transport: the connect failed, nothing was written
         return "unsent"
+    if exc.transient is not None:  # the transport said (aiohttp: always)
+        return "lost" if exc.transient else None
+    # A transport that did not say: judge by the chained exception (not reliable once
+    # the error has been re-raised while another was being handled), then by the type.
     cause = exc.__cause__ or exc.__context__
     if cause is None:
         # A transport that does not chain its error: trust the type, not the phase.

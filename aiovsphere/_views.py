@@ -35,22 +35,17 @@ async def invoke_repeatable(client: Client, ref: ManagedObjectReference, method:
                             timeout: float | None = None, **params: Any) -> Any:
     """``client.invoke`` for a call that ends the same way when sent twice, retried after
     transport errors under the client's :class:`~aiovsphere.RetryPolicy` (its attempts,
-    backoff and deadline), although the method is not an idempotent read:
-
-    * ``Destroy*`` of a session object (view, collector, filter) in clean-up: a second
-      send after a lost answer finds ManagedObjectNotFound, which clean-up ignores; not
-      sending it again would leave the object behind until the session ends.
-    * ``WaitForUpdatesEx`` at one version: asked again, the collector answers the changes
-      since that same version (or InvalidCollectorVersion, which rebuilds the collector).
-
-    Never used for tasks, renames or anything else whose repetition has another effect.
+    backoff and deadline), although the method is not an idempotent read: a ``Destroy*``
+    of a session object (view, collector, filter) in clean-up. A second send after a lost
+    answer finds ManagedObjectNotFound, which clean-up ignores; not sending it again would
+    leave the object behind until the session ends. Never used for anything else.
     """
     policy = client.retry
     if policy is None:
         return await client.invoke(ref, method, timeout=timeout, **params)
     repeatable = dataclasses.replace(policy, idempotent=_always)
-    # One retry loop (the client's own would nest inside it), bounded by ``timeout``.
-    return await client._invoke_with(repeatable, ref, method, timeout, params)
+    # One retry loop (this one replaces the client's), bounded by ``timeout``.
+    return await client.invoke(ref, method, timeout=timeout, retry=repeatable, **params)
 
 
 def _always(_method: object) -> bool:

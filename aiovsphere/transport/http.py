@@ -126,25 +126,27 @@ class AiohttpTransport:
                 headers=request.headers, allow_redirects=False,
             )
         except aiohttp.ServerFingerprintMismatch as exc:
-            raise ConnectError(
+            raise _error(ConnectError(
                 f"server certificate does not match the pinned thumbprint "
                 f"(got {exc.got.hex(':')})", method=request.operation, url=request.url
-            ) from None
-        except aiohttp.ClientConnectorCertificateError as exc:
-            raise ConnectError(
-                f"TLS verification failed: {exc.certificate_error}; pass thumbprint= to pin "
+            ), transient=False) from None
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+            detail = getattr(exc, "certificate_error", None) or _describe(exc)
+            raise _error(ConnectError(
+                f"TLS verification failed: {detail}; pass thumbprint= to pin "
                 f"the certificate or insecure=True to skip verification",
                 method=request.operation, url=request.url,
-            ) from None
+            ), transient=False) from None
         except (aiohttp.ClientConnectionError, OSError) as exc:
-            error = ConnectError(_describe(exc), method=request.operation, url=request.url)
             # aiohttp raises ClientConnectorError only while it opens the connection,
             # before a byte of the request is written (TLS failures are caught above).
-            error.unsent = isinstance(exc, aiohttp.ClientConnectorError)
-            raise error from None
+            raise _error(ConnectError(_describe(exc), method=request.operation,
+                                      url=request.url),
+                         transient=not isinstance(exc, TimeoutError),
+                         unsent=isinstance(exc, aiohttp.ClientConnectorError)) from None
         except aiohttp.ClientError as exc:
-            raise TransportError(_describe(exc), method=request.operation,
-                                 url=request.url) from None
+            raise _error(TransportError(_describe(exc), method=request.operation,
+                                        url=request.url), transient=False) from None
         done = False
         try:
             sink.start(resp.status, resp.headers.get("Content-Type", ""))
@@ -159,10 +161,10 @@ class AiohttpTransport:
                 await _stream(resp, sink)
             done = True
         except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, OSError) as exc:
-            raise TransportError(
+            raise _error(TransportError(
                 f"connection lost while reading the response: {_describe(exc)}",
                 method=request.operation, url=request.url,
-            ) from None
+            ), transient=not isinstance(exc, TimeoutError)) from None
         finally:
             if done:
                 resp.release()
@@ -200,3 +202,11 @@ def _retry_after(value: str) -> float | None:
     """``Retry-After`` in seconds when it is a plain number of seconds (else ``None``)."""
     value = value.strip()
     return float(value) if value.isdigit() and len(value) <= 6 else None
+
+
+def _error(error: TransportError, *, transient: bool, unsent: bool = False) -> TransportError:
+    """``error`` marked for the retry policy: whether trying again can help, and whether
+    the request never left (see :class:`~aiovsphere.TransportError`)."""
+    error.transient = transient
+    error.unsent = unsent
+    return error

@@ -64,8 +64,12 @@ async def test_lost_wait_answers_give_no_duplicate_or_missed_change(
                         names[change.obj] = prop.val
                 if batch.truncated:
                     continue
-                if rule is None:  # first full state: from now on lose every other answer
-                    rule = sim.faults.drop(when="after", method="WaitForUpdatesEx", every=2)
+                if rule is None:  # first full state: from now on lose answers
+                    # Uncapped: every other answer. Capped at one object an answer, a full
+                    # state takes 6 answers, and each loss starts it again: lose every 8th.
+                    rule = sim.faults.drop(when="after", method="WaitForUpdatesEx",
+                                           every=2 if cap is None else 8,
+                                           times=None if cap is None else 3)
                 if len(renamed) == len(vms):
                     if all(names[vm] == f"lost-{i}" for i, vm in enumerate(vms)):
                         break
@@ -126,3 +130,20 @@ async def test_cache_ends_with_the_typed_error_after_reconnect_seconds_of_503(
                     await cache.wait_until(lambda s: False)
             assert cache.snapshot() is first
             sim.faults.clear()
+
+
+async def test_losses_faster_than_a_truncated_full_state_end_the_stream_typed(
+        sim: Simulator, no_sleep: None) -> None:
+    """One object an answer and every other answer lost: the full state never completes.
+    The stream ends with the transport error after RetryPolicy.attempts losses, not a
+    loop until the deadline."""
+    async with aiovsphere.connect(sim.url, user="admin", password="pw") as client:
+        async with client.container_view(["VirtualMachine"]) as view:
+            vms = list(await view.objects())
+        rule = sim.faults.drop(when="after", method="WaitForUpdatesEx", every=2)
+        with pytest.raises(aiovsphere.TransportError):
+            async with aiovsphere.timeout(20), contextlib.aclosing(aiovsphere.watch_batches(
+                    client, vms, ["name"], max_object_updates=1)) as batches:
+                async for _batch in batches:
+                    pass
+        assert rule.fired == client.retry.attempts  # type: ignore[union-attr]
