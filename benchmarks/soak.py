@@ -740,7 +740,8 @@ def plot(rows: list[dict[str, Any]], png: Path, title: str, warmup_s: float) -> 
     for ax, (name, series) in zip(axes.flat, panels, strict=True):
         for key, label in series:
             ys = [float(r.get(key) or "nan") for r in rows]  # older CSVs lack some columns
-            ax.plot(t, ys, label=label, linewidth=1.2)
+            if any(y == y for y in ys):  # not all NaN
+                ax.plot(t, ys, label=label, linewidth=1.2)
         ax.set_title(name, fontsize=10)
         ax.axvspan(0, warmup_s / 60, color="0.9", zorder=0)
         ax.set_ylim(bottom=0)

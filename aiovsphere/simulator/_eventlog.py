@@ -34,11 +34,20 @@ def post_event(ctx: Context, type_name: str, entity: SimObject | None = None,
     return record_event(ctx.sim, make_event(ctx, type_name, entity, message, **fields))
 
 
+# The newest events kept: vCenter keeps events by age (event.maxAge); a simulator that
+# kept all of them would grow without bound in a long run (benchmarks/soak.py). Event
+# keys come from a counter, not list positions, so trimming the front is safe.
+MAX_EVENTS = 20_000
+
+
 def record_event(sim: Simulator, event: Any) -> Any:
     """Append a complete ``event`` to the log and feed it to the event collectors."""
     from aiovsphere.simulator._handlers.events import feed
 
-    events_of(sim).append(event)
+    log = events_of(sim)
+    log.append(event)
+    if len(log) > MAX_EVENTS + MAX_EVENTS // 10:  # trimmed in chunks: amortized O(1)
+        del log[: len(log) - MAX_EVENTS]
     feed(sim, event)
     sim.model.touch()
     return event
