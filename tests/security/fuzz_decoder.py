@@ -26,6 +26,15 @@ if str(ROOT) not in sys.path:
 
 with atheris.instrument_imports(include=["aiovsphere"]):
     import aiovsphere
+
+    # aiovsphere imports its modules lazily: import the decode path here, inside the
+    # block, or the fuzzer gets no coverage feedback from it.
+    import aiovsphere._client
+    import aiovsphere._faults
+    import aiovsphere.soap._xml
+    import aiovsphere.soap.codec
+    import aiovsphere.soap.envelope
+    import aiovsphere.vim.types
     from tests.security._fuzz import Decoding, load_corpus, mutate, pick
 
 CORPUS = load_corpus()
