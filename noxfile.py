@@ -22,7 +22,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff, mypy --strict on the package, codegen output up to date, docs build."""
+    """ruff, mypy --strict, codegen output up to date, docs build, bandit, pip-audit."""
     session.run("bash", "scripts/lint.sh", external=True)
 
 
@@ -62,7 +62,7 @@ def soak(session: nox.Session) -> None:
     """Soak: 200 operations in flight for 30 minutes against the embedded simulator.
 
     Client RSS, descriptors, asyncio tasks and server sessions every 10 s to
-    ``benchmarks/results/soak.csv``, plotted to ``docs/img/soak.png`` (``benchmarks/soak.py``;
-    ``-- --minutes 1 --interval 2`` for a quick check). Not in CI.
+    ``benchmarks/results/soak.csv``, plotted to ``benchmarks/results/soak.png``
+    (``benchmarks/soak.py``; ``-- --minutes 1 --interval 2`` for a quick check). Not in CI.
     """
     session.run(PY, "-m", "benchmarks.soak", *session.posargs, external=True)

@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     )
     from aiovsphere._property import filter_spec, iter_retrieve, retrieve
     from aiovsphere._records import ObjectRecord, apply_change
-    from aiovsphere._retry import RetryPolicy
+    from aiovsphere._retry import RetryPolicy, is_idempotent
     from aiovsphere._task import wait_for_task, wait_for_tasks
     from aiovsphere._views import ContainerView, ListView
     from aiovsphere._watch import ObjectChange, WatchBatch, watch, watch_batches
@@ -129,6 +129,7 @@ __all__ = [
     "find_child",
     "historical_intervals",
     "inventory_path",
+    "is_idempotent",
     "iter_retrieve",
     "join_path",
     "objects",
@@ -166,6 +167,7 @@ _LAZY = {
     "ObjectRecord": "aiovsphere._records",
     "apply_change": "aiovsphere._records",
     "RetryPolicy": "aiovsphere._retry",
+    "is_idempotent": "aiovsphere._retry",
     "ContainerView": "aiovsphere._views",
     "ListView": "aiovsphere._views",
     "ObjectChange": "aiovsphere._watch",

@@ -783,7 +783,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="share of operations under a short deadline (5-500 ms)")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--csv", type=Path, default=RESULTS / "soak.csv")
-    ap.add_argument("--png", type=Path, default=ROOT / "docs" / "img" / "soak.png")
+    ap.add_argument("--png", type=Path, default=ROOT / "benchmarks" / "results" / "soak.png")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--json", type=Path, default=None,
                     help="also write the totals, leftovers and verdict here")

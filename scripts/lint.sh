@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lint: ruff on all the Python code, mypy --strict on the package.
+# Lint: ruff on all the Python code, mypy --strict on the package, the codegen check, the
+# docs build, bandit on the package and pip-audit on the environment.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/bootstrap.sh

@@ -151,7 +151,8 @@ async def _power_batch(console: Console, client: Any, cache: Any, vms: list[Any]
     """Start ``method`` on every VM, wait for all the tasks through one collector with a
     progress bar (and the cache's count beside it); (seconds, failed, cache version)."""
     with Progress(TextColumn(f"power {verb:<3}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("cache: {task.fields[cache]} on"), console=console) as bar:
+                  TextColumn(f"cache: {{task.fields[cache]}}/{len(vms)} on"),
+                  console=console) as bar:
         done: set[int] = set()
         job = bar.add_task(verb, total=len(vms), cache=powered_on())
         started = await asyncio.gather(*(client.invoke(vm, method) for vm in vms))
