@@ -228,7 +228,8 @@ class RetryPolicy:
         statuses: HTTP statuses retried for idempotent methods (a proxy's or load
             balancer's "try again": 502, 503, 504).
         retry_unsent: also retry non-idempotent methods (teardown calls aside) when the
-            connect failed and the request provably never left (aiohttp transport only).
+            connect failed and the request provably never left (the transport sets
+            :attr:`~aiovsphere.TransportError.unsent`; the aiohttp one does).
         idempotent: the method rule, a ``MethodInfo -> bool`` (default
             :func:`is_idempotent`); e.g. ``lambda m: is_idempotent(m) or m.name == "X"``.
 
