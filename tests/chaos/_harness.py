@@ -106,9 +106,8 @@ class Target:
     name: str
     proxy: ChaosProxy
     admin: Callable[[], Any]  # -> async context manager of a client straight to the server
-    restart: Callable[[], Awaitable[None]]  # kill the server and start a new one
-    kill: Callable[[], Awaitable[None]]
-    revive: Callable[[], Awaitable[None]]
+    kill: Callable[[], Awaitable[None]]  # the server dies (its connections with it)
+    revive: Callable[[], Awaitable[None]]  # a new server, the proxy pointed at it
     session_objects: Callable[[str], int] | None  # session key -> its objects (embedded)
 
 
@@ -180,7 +179,7 @@ async def run_scenario(
                     report.orphaned = max(0, target.session_objects(key)
                                           - len(report.objects_left))
                 report.relogins = client.stats.relogins
-                report.retries = getattr(client.stats, "retries", 0)
+                report.retries = client.stats.retries
             async with target.admin() as admin:
                 sessions = (await admin.get_properties(admin.content.sessionManager,
                                                        ["sessionList"])).get("sessionList") or ()

@@ -51,10 +51,6 @@ async def embedded_target() -> AsyncIterator[Target]:
         proxy.reset_all()  # a crash: every connection reset, then nothing listens
         await box["sim"].stop()
 
-    async def restart() -> None:
-        await kill()
-        await revive()
-
     def session_objects(key: str) -> int:
         return sum(1 for obj in box["sim"].model if obj.owner == key)
 
@@ -62,8 +58,8 @@ async def embedded_target() -> AsyncIterator[Target]:
     async with proxy:
         await revive()
         try:
-            yield Target("embedded", proxy, lambda: _admin(box["sim"].url), restart, kill,
-                         revive, session_objects)
+            yield Target("embedded", proxy, lambda: _admin(box["sim"].url), kill, revive,
+                         session_objects)
         finally:
             await box["sim"].stop()
 
@@ -86,16 +82,11 @@ async def vcsim_target() -> AsyncIterator[Target]:
         os.kill(sim.pid, signal.SIGKILL)  # no goodbye: sockets die with the process
         await asyncio.to_thread(sim.stop)
 
-    async def restart() -> None:
-        await kill()
-        await revive()
-
     proxy = ChaosProxy(("127.0.0.1", 1))
     async with proxy:
         await revive()
         try:
-            yield Target("vcsim", proxy, lambda: _admin(box["sim"].url), restart, kill,
-                         revive, None)
+            yield Target("vcsim", proxy, lambda: _admin(box["sim"].url), kill, revive, None)
         finally:
             await asyncio.to_thread(box["sim"].stop)
 
