@@ -117,10 +117,12 @@ class Server:
 
 
 @contextlib.contextmanager
-def embedded_process(vms: int) -> Iterator[Server]:
-    """``python -m aiovsphere.simulator --vms N`` in its own process."""
+def embedded_process(vms: int, *extra: str) -> Iterator[Server]:
+    """``python -m aiovsphere.simulator --vms N [extra...]`` in its own process (it exits
+    when we do: ``--exit-on-eof``)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aiovsphere.simulator", "--vms", str(vms), "--exit-on-eof"],
+        [sys.executable, "-m", "aiovsphere.simulator", "--vms", str(vms), *extra,
+         "--exit-on-eof"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         env=child_env(), cwd=ROOT)
     try:

@@ -66,21 +66,21 @@ import json
 import os
 import random
 import resource
-import subprocess
 import sys
 import time
 import traceback
 import tracemalloc
 import warnings
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from benchmarks._common import PASSWORD, RESULTS, ROOT, USER, child_env
+from benchmarks._common import PASSWORD, RESULTS, ROOT, USER
+from benchmarks.simulator import Server, embedded_process
 
 # Lanes: share of --concurrency, and the longest random delay before a cancellation (s).
 LANES: dict[str, tuple[float, float]] = {
@@ -97,44 +97,6 @@ EVENTS_MAX = 50
 FLAT_RSS_GROWTH = 0.05  # verdict: client RSS growth over the steady phase, fraction
 FLAT_FD_RANGE = 16  # verdict: client descriptors max - min after warm-up
 EXPECTED_SESSIONS = 2  # the soak client and the admin client
-
-
-# ---------------------------------------------------------------------------- the server
-@dataclasses.dataclass
-class Server:
-    url: str
-    proc: subprocess.Popen[bytes]
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-
-@contextlib.contextmanager
-def simulator_process(vms: int, task_seconds: float) -> Iterator[Server]:
-    """``python -m aiovsphere.simulator --vms N`` in its own process (dies with us)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "aiovsphere.simulator", "--vms", str(vms),
-         "--task-seconds", str(task_seconds), "--exit-on-eof"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        env=child_env(), cwd=ROOT)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().decode().strip()
-        key, _, url = line.partition("=")
-        if key != "SIMULATOR_URL":
-            raise RuntimeError(f"the simulator did not start: {line!r}")
-        yield Server(url, proc)
-    finally:
-        if proc.stdin is not None:
-            proc.stdin.close()  # --exit-on-eof
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 # ---------------------------------------------------------------------------- workload
@@ -817,7 +779,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = show
     args.csv.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with simulator_process(args.vms, args.task_seconds) as server, \
+    with embedded_process(args.vms, "--task-seconds", str(args.task_seconds)) as server, \
             args.csv.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=FIELDS)
         writer.writeheader()
