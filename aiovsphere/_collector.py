@@ -246,7 +246,8 @@ class PropertyCollector:
     async def _rebuild(self, *, invalid_version: bool) -> None:
         """Re-create the filters (InvalidCollectorVersion) or the whole collector (a new
         session) and start again from version ""."""
-        if invalid_version and self.client.session.generation == self._generation:
+        filters_only = invalid_version and self.client.session.generation == self._generation
+        if filters_only:
             for entry in self._filters:
                 if entry.ref is not None:
                     await destroy_quietly(self.client, entry.ref, "DestroyPropertyFilter")
@@ -258,8 +259,17 @@ class PropertyCollector:
             await self.open()
             if self._rebuild_hook is not None:
                 await self._rebuild_hook()
-        for entry in self._filters:
-            entry.ref = await self._create(entry)
+        try:
+            for entry in self._filters:
+                entry.ref = await self._create(entry)
+        except SoapFault as exc:
+            # The session ended while the filters were re-created (a server restart seen
+            # first as a lost answer): the re-login inside invoke() left this collector
+            # (and our views) unknown to the server. Once more, with a new collector.
+            if not filters_only or not self._needs_rebuild(exc):
+                raise
+            await self._rebuild(invalid_version=False)
+            return
         self.version = ""
         self._reset = True
 

@@ -73,6 +73,7 @@ class Report:
     unretrieved: list[str] = dataclasses.field(default_factory=list)
     resource_warnings: list[str] = dataclasses.field(default_factory=list)
     cache_consistent: bool | None = None
+    cache_error: str = ""  # the long-lived cache's error, if it ended
     recovery_p99: float | None = None  # seconds, after a server restart
     relogins: int = 0
     retries: int = 0
@@ -170,6 +171,8 @@ async def run_scenario(
                     target.proxy.faults = Faults()  # lift every fault
                     target.proxy.unstall()
                     report.cache_consistent = await _cache_agrees(client, cache, vms)
+                    if cache.error is not None:
+                        report.cache_error = f"{type(cache.error).__name__}: {cache.error}"
                 await _settle(client)
                 report.objects_left = await recorder.alive()
                 report.lost_create_answers = recorder.lost

@@ -102,6 +102,7 @@ def _check(report: Report) -> None:
     assert report.unretrieved == [], report.unretrieved[:5]
     assert report.resource_warnings == [], report.resource_warnings[:5]
     assert report.cache_consistent is True, report
+    assert report.cache_error == "", report.cache_error  # the cache outlived every fault
     if report.orphaned is not None:  # only an answer lost in transit may orphan an object
         assert report.orphaned <= report.lost_create_answers, report
 
