@@ -34,6 +34,7 @@ from aiovsphere._errors import (
     ResponseTooLargeError,
     SoapFault,
     TransportError,
+    redact,
     secret_pattern,
 )
 from aiovsphere._faults import from_localized
@@ -180,8 +181,6 @@ def _wire_text(client: Client, method: str, body: bytes, request: bytes = b"", *
     every secret element value of ``request`` (a response echoing the clone ticket or
     token it was sent), the result of a ticket-returning method, and a secret element
     the cut left open."""
-    from aiovsphere._errors import redact
-
     head = body[: _WIRE_CHARS * 4]
     text = redact(client._scrub(head), _WIRE_CHARS * 4)
     if cut or len(head) < len(body):
@@ -498,21 +497,25 @@ class Client(ClientAPI):
         assert isinstance(ref, ManagedObjectReference)
         info = self.method_info(ref, method)
         body = self._encoder.call(info, ref, params)
-        if policy is None:
-            def send() -> Awaitable[Any]:
-                return self._call(info, body, timeout)
-        else:
-            # The transport retry runs inside the re-login retry: each of its (at most
-            # two) sends gets its own transport retries, within the call's timeout.
-            budget = timeout if timeout is not None else self.default_timeout
 
-            def send() -> Awaitable[Any]:
-                return policy.run(lambda: self._call(info, body, timeout), info,
-                                 timeout=budget, stats=self.stats,
-                                 closed=lambda: self._closed)
+        # The transport retry runs inside the re-login retry: each of its (at most two)
+        # sends gets its own transport retries, within the call's timeout.
+        def send() -> Awaitable[Any]:
+            return self._send(info, body, timeout, policy)
+
         if info.name in _NO_RELOGIN:
             return await send()
         return await self.retry_on_lost_session(send)
+
+    def _send(self, info: MethodInfo, body: bytes, timeout: float | None,
+              policy: RetryPolicy | None) -> Awaitable[Any]:
+        """``_call`` under the transport retry ``policy`` (``None``: once), all attempts
+        within ``timeout`` (or the client's default timeout)."""
+        if policy is None:
+            return self._call(info, body, timeout)
+        budget = timeout if timeout is not None else self.default_timeout
+        return policy.run(lambda: self._call(info, body, timeout), info, timeout=budget,
+                          stats=self.stats, closed=lambda: self._closed)
 
     async def _invoke_once(
         self, ref: ManagedObjectReference, method: str, timeout: float | None, **params: Any
@@ -780,14 +783,7 @@ class Client(ClientAPI):
     ) -> dict[str, Any]:
         info = self.schema.method("PropertyCollector", "RetrievePropertiesEx")
         body = self._properties_body(ref, tuple(paths))
-        retry = self.retry
-        if retry is None:
-            result = await self._call(info, body, timeout)
-        else:
-            result = await retry.run(
-                lambda: self._call(info, body, timeout), info,
-                timeout=timeout if timeout is not None else self.default_timeout,
-                stats=self.stats, closed=lambda: self._closed)
+        result = await self._send(info, body, timeout, self.retry)
         out: dict[str, Any] = {}
         if result is None:
             return out

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiovsphere._deadline import remaining
 from aiovsphere._errors import CollectorInUseError, DecodeError, SoapFault, TransportError
-from aiovsphere._retry import transport_failure
 from aiovsphere._views import create_then_destroy, destroy_quietly
 
 if TYPE_CHECKING:
@@ -277,15 +276,14 @@ class PropertyCollector:
         """WaitForUpdatesEx from the current version, rebuilding on the way:
 
         * after a re-login, or InvalidCollectorVersion (once: a second one is raised);
-        * after an answer lost on the way (reset, dropped, a proxy's 5xx), up to the
-          client's RetryPolicy ``attempts`` losses before a complete (not truncated)
-          answer arrives; the next loss is raised. Asking again at the same version is
-          not safe: the server may count those changes as delivered (vcsim forgets what
-          it sent; vCenter may have moved on). The filters start again from "", so the
-          next answer is the full state (``Updates.reset``).
+        * after an answer lost on the way (the transport errors and HTTP statuses the
+          client's RetryPolicy retries for reads), up to its ``attempts`` losses before a
+          complete (not truncated) answer arrives; the next loss is raised. Asking
+          again at the same version is not safe: the server may count those changes as
+          delivered (vcsim forgets what it sent; vCenter may have moved on). The filters
+          start again from "", so the next answer is the full state (``Updates.reset``).
         """
         policy = self.client.retry
-        attempts = policy.attempts if policy is not None else 1
         rebuilt_for_fault = False
         while True:
             try:
@@ -302,7 +300,8 @@ class PropertyCollector:
                                     "InvalidCollectorVersion")
             except TransportError as exc:
                 self._losses += 1
-                if transport_failure(exc) is None or self._losses >= attempts:
+                if (policy is None or self._losses >= policy.attempts
+                        or not policy.should_retry(exc, idempotent=True)):
                     raise
                 await self._rebuild(invalid_version=True)
 

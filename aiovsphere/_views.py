@@ -35,8 +35,9 @@ async def invoke_repeatable(client: Client, ref: ManagedObjectReference, method:
                             timeout: float | None = None, **params: Any) -> Any:
     """``client.invoke`` for a call that ends the same way when sent twice, retried after
     transport errors under the client's :class:`~aiovsphere.RetryPolicy` (its attempts,
-    backoff and deadline), although the method is not an idempotent read: a ``Destroy*``
-    of a session object (view, collector, filter) in clean-up. A second send after a lost
+    backoff and deadline), although the method is not an idempotent read: the clean-up
+    calls of :func:`destroy_quietly` (``Destroy*`` of a view, collector or filter, and
+    ``CancelWaitForUpdates`` of a collector being closed). A second destroy after a lost
     answer finds ManagedObjectNotFound, which clean-up ignores; not sending it again would
     leave the object behind until the session ends. Never used for anything else.
     """
