@@ -32,6 +32,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from aiovsphere._deadline import timeout as _deadline
+from aiovsphere._deadline import without_deadline
 from aiovsphere._records import ObjectRecord, apply_change
 from aiovsphere._views import ContainerView
 from aiovsphere._watch import ObjectChange, WatchBatch, watch_batches
@@ -157,7 +158,11 @@ class InventoryCache:
         # A cache started again after close() waits for its own first snapshot.
         self._snapshot = None
         self.error = None
-        self._task = asyncio.create_task(self._run(), name=f"InventoryCache{self.types}")
+        # The task outlives its creator: it must not inherit the creator's deadline (in
+        # _run a TimeoutError is taken as a call's own, transient, and retried).
+        with without_deadline():
+            self._task = asyncio.create_task(self._run(),
+                                             name=f"InventoryCache{self.types}")
 
     async def close(self) -> None:
         """Cancel and await the background task; its server objects are destroyed on the
